@@ -1,0 +1,20 @@
+"""Names of every environment variable rundocs reads, in one place."""
+
+from __future__ import annotations
+
+#: Folder that runs are written to when ``Run(dir=...)`` is not given.
+RUNDOCS_DIR = "RUNDOCS_DIR"
+
+#: torchrun / torch.distributed: global rank and world size of this process.
+RANK = "RANK"
+LOCAL_RANK = "LOCAL_RANK"
+WORLD_SIZE = "WORLD_SIZE"
+
+#: SLURM job identity.
+SLURM_JOB_ID = "SLURM_JOB_ID"
+SLURM_JOB_NAME = "SLURM_JOB_NAME"
+SLURM_ARRAY_JOB_ID = "SLURM_ARRAY_JOB_ID"
+SLURM_ARRAY_TASK_ID = "SLURM_ARRAY_TASK_ID"
+
+#: Reproducible builds: "now" for derived state and dates, in seconds since the epoch.
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"

@@ -1,0 +1,57 @@
+"""Errors raised by rundocs.
+
+    RundocsError                 base class; the CLI maps it to one line and exit 1
+     ├── RunFormatError          load: runs that break the on-disk format (strict mode lists all)
+     ├── CheckpointError         rundocs.torch: a checkpoint refused on load (lists every mismatch)
+     └── MissingDependencyError  an optional extra (torch, ...) is needed but not installed
+
+Recording code (``rundocs.Run``) never raises these into a training loop: it warns instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rundocs.load.problems import Problem
+
+
+class RundocsError(Exception):
+    """Base class of every error rundocs raises on purpose."""
+
+
+class RunFormatError(RundocsError):
+    """Runs that do not follow the on-disk format, raised by ``load_runs(strict=True)``.
+
+    ``problems`` holds every problem found, not only the first.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the runs folder:\n{lines}")
+
+
+class CheckpointError(RundocsError):
+    """A checkpoint that does not fit the model it is loaded into.
+
+    ``mismatches`` names every differing architecture setting and every missing or
+    unexpected parameter key.
+    """
+
+    def __init__(self, path: str, mismatches: Sequence[str]) -> None:
+        self.path = path
+        self.mismatches = list(mismatches)
+        details = "\n".join(f"  - {m}" for m in self.mismatches)
+        super().__init__(f"refusing to load checkpoint {path}:\n{details}")
+
+
+class MissingDependencyError(RundocsError):
+    """An optional dependency is missing; the message gives the pip command that adds it."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(f"{module} is not installed: pip install 'rundocs[{extra}]'")

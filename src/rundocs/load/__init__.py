@@ -1,0 +1,1 @@
+"""Loading: runs folders into records and pandas frames, with every problem listed."""

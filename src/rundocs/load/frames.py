@@ -1,0 +1,105 @@
+"""Records and parsed metrics into the two pandas frames of ``Runs``.
+
+``runs``: one row per run, indexed by id. Columns: name, kind, phase, sweep, tags, status,
+started_at, updated_at, ended_at (UTC timestamps), epochs (planned), last_epoch, steps,
+duration_s, last_activity, median_gap_s, restarts, evaluates, error_type, error_message,
+then ``config.<dotted.key>`` for every setting and ``summary.<name>`` for every summary value.
+
+``metrics``: one row per logged line. Columns: run_id (categorical), epoch and step
+(nullable Int64), time (seconds since start), then one float column per metric name, NaN
+where a line did not log that metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rundocs.load.metrics import ParsedMetrics
+from rundocs.load.records import RunRecord
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested settings as dotted keys: ``{"optim": {"lr": 1e-3}}`` -> ``("optim.lr", 1e-3)``."""
+    for key, value in mapping.items():
+        if isinstance(value, Mapping) and value:
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", tuple(value) if isinstance(value, list) else value
+
+
+def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMetrics]) -> pd.DataFrame:
+    rows = []
+    for record in records:
+        history = metrics[record.id]
+        times = history.columns.get("time")
+        epochs = history.columns.get("epoch")
+        last_time = float(np.nanmax(times)) if times is not None and np.isfinite(times).any() else None
+        gaps = np.diff(times[np.isfinite(times)]) if times is not None else np.array([])
+        row: dict[str, Any] = {
+            "id": record.id,
+            "name": record.name,
+            "kind": record.kind,
+            "phase": record.phase,
+            "sweep": record.sweep,
+            "tags": record.tags,
+            "status": record.status,
+            "started_at": record.started_at,
+            "updated_at": record.updated_at,
+            "ended_at": record.ended_at,
+            "epochs": record.epochs,
+            "last_epoch": float(np.nanmax(epochs)) if epochs is not None and np.isfinite(epochs).any() else None,
+            "steps": history.length,
+            "duration_s": _duration(record, last_time),
+            "last_activity": max(
+                record.updated_at, record.started_at + timedelta(seconds=last_time or 0.0)
+            ),
+            "median_gap_s": float(np.median(gaps)) if gaps.size else None,
+            "restarts": record.restarts,
+            "evaluates": record.evaluates,
+            "error_type": record.error.type if record.error else None,
+            "error_message": record.error.message if record.error else None,
+        }
+        row.update((f"config.{key}", value) for key, value in flatten(record.config))
+        row.update((f"summary.{key}", value) for key, value in record.summary.items())
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=["name", "status"], index=pd.Index([], name="id"))
+    for column in ("started_at", "updated_at", "ended_at", "last_activity"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    for column in ("epochs", "last_epoch"):
+        frame[column] = frame[column].astype("Int64")
+    fixed = [c for c in frame.columns if not c.startswith(("config.", "summary."))]
+    config = sorted(c for c in frame.columns if c.startswith("config."))
+    summary = sorted(c for c in frame.columns if c.startswith("summary."))
+    return frame[fixed + config + summary].set_index("id")
+
+
+def make_metrics_frame(ids: Sequence[str], metrics: Mapping[str, ParsedMetrics]) -> pd.DataFrame:
+    lengths = [metrics[run_id].length for run_id in ids]
+    total = sum(lengths)
+    names = sorted({key for run_id in ids for key in metrics[run_id].columns} - {"epoch", "step", "time"})
+    data: dict[str, Any] = {
+        "run_id": pd.Categorical.from_codes(np.repeat(np.arange(len(ids)), lengths), categories=list(ids))
+    }
+    for key in ("epoch", "step", "time", *names):
+        parts = [metrics[run_id].columns.get(key, _nan(length)) for run_id, length in zip(ids, lengths)]
+        column = np.concatenate(parts) if parts else np.empty(0)
+        data[key] = pd.array(column, dtype="Int64") if key in ("epoch", "step") else column
+    assert all(len(v) == total for v in data.values())
+    return pd.DataFrame(data)
+
+
+def _nan(length: int) -> np.ndarray:
+    return np.full(length, np.nan)
+
+
+def _duration(record: RunRecord, last_time: float | None) -> float | None:
+    if record.ended_at is not None:
+        return (record.ended_at - record.started_at).total_seconds()
+    return last_time

@@ -1,0 +1,116 @@
+"""Read one run folder's ``run.json`` (and ``notes.md``) into a typed ``RunRecord``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rundocs.load.problems import Problem
+from rundocs.load.validate import check_record
+from rundocs.record.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    path: str
+    epoch: int | None
+    sha256: str
+    bytes: int
+    arch: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class RunError:
+    type: str
+    message: str
+    traceback: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What ``run.json`` says, typed; ``notes`` is the person's ``notes.md``, verbatim."""
+
+    id: str
+    name: str
+    kind: str
+    phase: str | None
+    sweep: str | None
+    tags: tuple[str, ...]
+    config: dict[str, Any]
+    status: str
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    epochs: int | None
+    summary: dict[str, float]
+    evaluates: tuple[str, ...]
+    restarts: str | None
+    error: RunError | None
+    env: dict[str, Any]
+    checkpoints: tuple[Checkpoint, ...]
+    warnings: tuple[str, ...]
+    folder: Path
+    notes: str | None
+
+
+def read_record(folder: Path) -> tuple[RunRecord | None, list[Problem]]:
+    """The record of one run folder, or None with the problems that prevent reading it."""
+    path = folder / RUN_FILE
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return None, [Problem(str(folder), None, f"no {RUN_FILE}: not a run folder, or its run never started")]
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [Problem(str(path), None, f"cannot read: {error}")]
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return None, [Problem(str(path), error.lineno, f"invalid JSON: {error.msg} (column {error.colno})")]
+    if isinstance(data, dict) and data.get("format") != FORMAT:
+        found = data.get("format")
+        return None, [Problem(str(path), None, f"unknown format {found!r}: this rundocs reads {FORMAT!r}")]
+    messages = check_record(data)
+    if messages:
+        return None, [Problem(str(path), None, message) for message in messages]
+    problems = []
+    if data["id"] != folder.name:
+        problems.append(Problem(str(path), None, f"id {data['id']!r} differs from its folder; read as {folder.name!r}"))
+    return _to_record(data, folder), problems
+
+
+def _to_record(data: dict[str, Any], folder: Path) -> RunRecord:
+    error = data.get("error")
+    notes_path = folder / NOTES_FILE
+    try:
+        notes = notes_path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        notes = None
+    return RunRecord(
+        id=folder.name,
+        name=data["name"],
+        kind=data["kind"],
+        phase=data.get("phase"),
+        sweep=data.get("sweep"),
+        tags=tuple(data.get("tags", ())),
+        config=data.get("config", {}),
+        status=data["status"],
+        started_at=datetime.fromisoformat(data["started_at"]),
+        updated_at=datetime.fromisoformat(data["updated_at"]),
+        ended_at=datetime.fromisoformat(data["ended_at"]) if data.get("ended_at") else None,
+        epochs=data.get("epochs"),
+        summary={key: float(decode_number(value)) for key, value in data.get("summary", {}).items()},
+        evaluates=tuple(data.get("evaluates", ())),
+        restarts=data.get("restarts"),
+        error=RunError(error["type"], error["message"], error.get("traceback")) if error else None,
+        env=data.get("env", {}),
+        checkpoints=tuple(
+            Checkpoint(c["path"], c.get("epoch"), c["sha256"], c["bytes"], c.get("arch"))
+            for c in data.get("checkpoints", ())
+        ),
+        warnings=tuple(data.get("warnings", ())),
+        folder=folder,
+        notes=notes,
+    )

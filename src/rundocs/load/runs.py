@@ -1,0 +1,90 @@
+"""``load_runs``: a runs folder into typed records, two pandas frames and a list of problems."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from rundocs.exceptions import RunFormatError
+from rundocs.load.cache import forget, read_run_folder
+from rundocs.load.frames import make_metrics_frame, make_runs_frame
+from rundocs.load.problems import Problem
+from rundocs.load.records import RunRecord
+from rundocs.load.state import derive_states
+
+#: A running run silent for longer than this (and than 3 of its usual gaps) is stalled.
+DEFAULT_STALLED_AFTER = timedelta(minutes=10)
+
+
+@dataclass
+class Runs:
+    """A loaded runs folder.
+
+    Attributes:
+        records: Every readable run, by id, in id (start time) order.
+        runs: One row per run; see ``rundocs.load.frames`` for the columns. ``state`` is
+            the derived state: ``status``, or ``stalled`` for a silent running run.
+        metrics: The metric history, one row per logged line.
+        problems: Every format problem found, with file and line; the runs they concern
+            are left out (a bad metrics line drops that line only).
+    """
+
+    records: dict[str, RunRecord]
+    runs: pd.DataFrame
+    metrics: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    def history(self, run_id: str) -> pd.DataFrame:
+        """The metric history of one run, without columns it never logged."""
+        rows = self.metrics[self.metrics["run_id"] == run_id]
+        return rows.dropna(axis="columns", how="all").reset_index(drop=True)
+
+
+def load_runs(
+    path: str | os.PathLike[str] = "runs",
+    *,
+    strict: bool = False,
+    stalled_after: timedelta = DEFAULT_STALLED_AFTER,
+    now: datetime | None = None,
+) -> Runs:
+    """Read every run folder under ``path``.
+
+    Unchanged folders come from an in-process memo (keyed by file size and mtime), so a
+    reload costs a ``stat`` per file plus the folders that changed.
+
+    Args:
+        path: The runs folder. A missing folder is an empty result, not an error.
+        strict: Raise ``RunFormatError`` listing every problem instead of skipping.
+        stalled_after: Minimum silence before a running run reads as stalled.
+        now: The moment states are judged at; defaults to the current time.
+
+    Raises:
+        RunFormatError: In strict mode, when any problem was found.
+    """
+    root = Path(path)
+    folders = _run_folders(root)
+    forget(set(folders), root)
+    parsed = [read_run_folder(folder) for folder in folders]
+    problems = sorted(problem for item in parsed for problem in item.problems)
+    if strict and problems:
+        raise RunFormatError(problems)
+    records = {item.record.id: item.record for item in parsed if item.record is not None}
+    metrics = {item.record.id: item.metrics for item in parsed if item.record is not None}
+    runs = make_runs_frame(list(records.values()), metrics)
+    if not runs.empty:
+        runs.insert(runs.columns.get_loc("status") + 1, "state", "")
+        runs["state"] = derive_states(runs, now or datetime.now(timezone.utc), stalled_after)
+    return Runs(records, runs, make_metrics_frame(list(records), metrics), problems)
+
+
+def _run_folders(root: Path) -> list[Path]:
+    """Sub-folders of ``root`` in name order, leaving out hidden ones (caches, temp)."""
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return []
+    return sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))

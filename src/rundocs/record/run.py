@@ -1,0 +1,298 @@
+"""``Run``: the recording API used inside training and evaluation loops.
+
+A thin facade over ``writer`` (files), ``environment`` (where it ran) and ``schema``
+(the format). It never raises into the training loop: bad values and failing disks
+become a ``RecordingWarning`` and a partial record.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+import time
+import traceback
+import weakref
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from rundocs import env
+from rundocs.record.environment import capture_environment, get_rank, make_run_id
+from rundocs.record.schema import FORMAT, KINDS, STEP_KEYS, encode_float, to_json_value
+from rundocs.record.warn import WarnOnce
+from rundocs.record.writer import RunWriter, create_run_folder
+
+_encode_line = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_DROP = object()
+
+
+class Run:
+    """One training or evaluation run, written to ``<dir>/<id>/``.
+
+    Usage::
+
+        with rundocs.Run("lr3e-4_s1", phase="lr-sweep", sweep="lr", config=cfg, epochs=30) as run:
+            for epoch in range(1, 31):
+                ...
+                run.log(epoch=epoch, train_loss=tl, val_loss=vl, val_acc=va)
+            run.summary(test_acc=ta)
+
+    Leaving the block normally marks the run ``completed``; an exception marks it ``failed``
+    with its traceback (and is re-raised); ``KeyboardInterrupt`` marks it ``interrupted``.
+    Under torchrun only rank 0 records: on other ranks the object accepts every call and
+    writes nothing (``run.active`` is False, ``run.id`` is None).
+
+    Args:
+        name: Human name of the run; defaults to the id.
+        phase: Phase the run belongs to (matches ``plans/<phase>.yaml``).
+        sweep: Sweep the run belongs to.
+        kind: ``"train"`` or ``"eval"``.
+        config: Settings of the run: a mapping or a dataclass, nested freely.
+        epochs: Planned number of epochs, for progress (``E012/030``).
+        tags: Free labels.
+        evaluates: For eval runs, the id (or ids) of the evaluated run(s).
+        restarts: Id of the run this one relaunches (e.g. after it died).
+        id: Folder name; by default a time-sorted unique id (``make_run_id``).
+        dir: Runs folder; defaults to ``$RUNDOCS_DIR`` or ``runs``.
+        heartbeat_every: Seconds between refreshes of ``updated_at`` (and fsyncs of the
+            metrics) while the run logs.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        phase: str | None = None,
+        sweep: str | None = None,
+        kind: str = "train",
+        config: Mapping[str, Any] | Any = None,
+        epochs: int | None = None,
+        tags: Iterable[str] = (),
+        evaluates: str | Iterable[str] | None = None,
+        restarts: str | None = None,
+        id: str | None = None,  # noqa: A002 - the field is called id in the format
+        dir: str | os.PathLike[str] | None = None,  # noqa: A002
+        heartbeat_every: float = 30.0,
+    ) -> None:
+        self._warn = WarnOnce()
+        self._writer: RunWriter | None = None
+        self._heartbeat_every = heartbeat_every
+        self._t0 = self._last_beat = time.monotonic()
+        self.active = get_rank() == 0
+        self.id: str | None = None
+        self.folder: Path | None = None
+        if not self.active:
+            self._record: dict[str, Any] = {}
+            return
+        if kind not in KINDS:
+            self._warn("kind", f"kind must be one of {list(KINDS)}, got {kind!r}; recording 'train'")
+            kind = "train"
+        started = _now()
+        root = Path(dir if dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs"))
+        folder = create_run_folder(root, id or make_run_id(started), make_run_id, self._warn)
+        if folder is not None:
+            self.folder = folder
+            self._writer = RunWriter(folder, self._warn)
+        self.id = folder.name if folder is not None else (id or make_run_id(started))
+        if isinstance(evaluates, str):
+            evaluates = [evaluates]
+        self._record = {
+            "format": FORMAT,
+            "id": self.id,
+            "name": str(name) if name else self.id,
+            "kind": kind,
+            "phase": phase,
+            "sweep": sweep,
+            "tags": [str(tag) for tag in tags],
+            "config": to_json_value(dict(config) if isinstance(config, Mapping) else config) or {},
+            "status": "running",
+            "started_at": _iso(started),
+            "updated_at": _iso(started),
+            "ended_at": None,
+            "epochs": epochs,
+            "summary": {},
+            "evaluates": [str(run_id) for run_id in evaluates or ()],
+            "restarts": restarts,
+            "error": None,
+            "env": capture_environment(),
+            "checkpoints": [],
+            "warnings": self._warn.messages,
+        }
+        if not isinstance(self._record["config"], dict):
+            self._warn("config", f"config must be a mapping or a dataclass, got {type(config).__name__}")
+            self._record["config"] = {"value": self._record["config"]}
+        self._write_record()
+        _track_open_run(self)
+
+    # -- the training loop --------------------------------------------------------------
+
+    def log(self, epoch: int | None = None, step: int | None = None, **metrics: Any) -> None:
+        """Append one line of metrics: ``run.log(epoch=3, train_loss=0.41, val_acc=0.88)``.
+
+        Values may be Python or numpy numbers or one-element tensors. Anything else is
+        dropped with a warning (once per metric). Non-finite floats are kept.
+        """
+        if self._writer is None:
+            return
+        now = time.monotonic()
+        line: dict[str, Any] = {}
+        if epoch is not None:
+            self._put_index(line, "epoch", epoch)
+        if step is not None:
+            self._put_index(line, "step", step)
+        line["time"] = round(now - self._t0, 3)
+        for key, value in metrics.items():
+            if type(value) is float:
+                if value - value != 0:
+                    value = encode_float(value)
+            elif type(value) is not int:
+                value = self._coerce(key, value)
+                if value is _DROP:
+                    continue
+            if key == "time":
+                self._warn("reserved-time", "'time' is recorded automatically; the logged value was dropped")
+                continue
+            line[key] = value
+        self._writer.append_metrics(_encode_line(line).encode() + b"\n")
+        if now - self._last_beat >= self._heartbeat_every:
+            self._last_beat = now
+            self._writer.sync()
+            self._write_record()
+
+    def summary(self, **values: Any) -> None:
+        """Record final numbers of the run (``test_acc=0.91``); written at once."""
+        if not self.active:
+            return
+        for key, value in values.items():
+            number = self._coerce(key, value)
+            if number is not _DROP:
+                self._record["summary"][key] = number
+        self._write_record()
+
+    def record_checkpoint(
+        self, path: str | os.PathLike[str], *, sha256: str, size: int, epoch: int | None, arch: Any
+    ) -> None:
+        """Add a checkpoint to ``run.json`` (``rundocs.torch.save_checkpoint`` calls this)."""
+        if not self.active:
+            return
+        entry = {"path": str(path), "epoch": epoch, "sha256": sha256, "bytes": size, "arch": to_json_value(arch)}
+        self._record["checkpoints"] = [c for c in self._record["checkpoints"] if c["path"] != entry["path"]]
+        self._record["checkpoints"].append(entry)
+        self._write_record()
+
+    def end(self, status: str = "completed", error: BaseException | None = None) -> None:
+        """Finish the run; later calls do nothing. The context manager calls this for you."""
+        if not self.active or self._record["status"] != "running":
+            return
+        self._record["status"] = status
+        self._record["ended_at"] = self._record["updated_at"] = _iso(_now())
+        if error is not None:
+            self._record["error"] = {
+                "type": type(error).__name__,
+                "message": str(error),
+                "traceback": "".join(traceback.format_exception(error)),
+            }
+        if self._writer is not None:
+            self._writer.close()
+        self._write_record()
+        _open_runs.discard(self)
+
+    @property
+    def status(self) -> str | None:
+        return self._record.get("status")
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.end(*_status_of(exc))
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id!r} {self.status}>" if self.active else "<Run (inactive on this rank)>"
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _put_index(self, line: dict[str, Any], key: str, value: Any) -> None:
+        if type(value) is not int:
+            number = self._coerce(key, value)
+            if not (isinstance(number, int) and number >= 0):
+                self._warn(f"index-{key}", f"{key} must be a non-negative integer, got {value!r}; dropped")
+                return
+            value = number
+        line[key] = value
+
+    def _coerce(self, key: str, value: Any) -> Any:
+        """Slow path for values that are not plain ints or floats."""
+        if isinstance(value, bool):
+            return int(value)
+        if hasattr(value, "item") and callable(value.item):  # numpy scalars, one-element tensors
+            try:
+                value = value.item()
+            except (TypeError, ValueError, RuntimeError):
+                pass
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            return encode_float(float(value))
+        self._warn(f"value-{key}", f"{key!r} got {type(value).__name__} {value!r:.60}, not a number; dropped")
+        return _DROP
+
+    def _write_record(self) -> None:
+        if self._writer is None:
+            return
+        self._record["updated_at"] = _iso(_now())
+        self._writer.write_record(self._record)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _status_of(exc: BaseException | None) -> tuple[str, BaseException | None]:
+    if exc is None:
+        return "completed", None
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", exc
+    if isinstance(exc, SystemExit) and exc.code in (0, None):
+        return "completed", None
+    return "failed", exc
+
+
+# Runs used without ``with`` are still ended: failed if an uncaught exception ended the
+# program, completed otherwise. A killed process ends nothing and later reads as stalled.
+_open_runs: weakref.WeakSet[Run] = weakref.WeakSet()
+_uncaught: list[BaseException] = []
+_hooks_installed = False
+
+
+def _track_open_run(run: Run) -> None:
+    global _hooks_installed
+    if not _hooks_installed:
+        _hooks_installed = True
+        previous = sys.excepthook
+
+        def record_uncaught(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+            _uncaught.append(value)
+            previous(kind, value, tb)
+
+        sys.excepthook = record_uncaught
+        atexit.register(_end_open_runs)
+    _open_runs.add(run)
+
+
+def _end_open_runs() -> None:
+    status, error = _status_of(_uncaught[-1] if _uncaught else None)
+    for run in list(_open_runs):
+        run.end(status, error)

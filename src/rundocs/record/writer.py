@@ -1,0 +1,147 @@
+"""Files of one run folder: ``run.json`` replaced atomically, ``metrics.jsonl`` appended.
+
+Every ``OSError`` (full disk, read-only folder, vanished share) becomes a warning: the
+writer keeps what it already wrote and tries again on the next call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rundocs.record.schema import METRICS_FILE, RUN_FILE
+from rundocs.record.warn import WarnOnce
+
+_ID_ATTEMPTS = 20
+
+
+def create_run_folder(root: Path, run_id: str, make_id: Callable[[], str], warn: WarnOnce) -> Path | None:
+    """Create ``root/<id>`` exclusively; draw a new id while the name is taken.
+
+    ``mkdir`` is atomic on local and network filesystems, so two processes can never share a
+    folder. Returns None (after a warning) when the folder cannot be created at all.
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        warn("mkdir-root", f"cannot create runs folder {root}: {error}; this run is not recorded")
+        return None
+    candidate = run_id
+    for _ in range(_ID_ATTEMPTS):
+        folder = root / candidate
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            warn(f"exists-{candidate}", f"run folder {folder} already exists; using a new id")
+            candidate = make_id()
+            continue
+        except OSError as error:
+            warn("mkdir-run", f"cannot create run folder {folder}: {error}; this run is not recorded")
+            return None
+        return folder
+    warn("mkdir-ids", f"no free run id in {root} after {_ID_ATTEMPTS} attempts; this run is not recorded")
+    return None
+
+
+class RunWriter:
+    """Writes one run folder. Thread-safe; never raises ``OSError``."""
+
+    def __init__(self, folder: Path, warn: WarnOnce) -> None:
+        self.folder = folder
+        self._warn = warn
+        self._lock = threading.Lock()
+        self._metrics: Any = None  # raw, unbuffered file: one write() per line reaches the OS
+        self._torn = False  # the last metrics write may have left half a line
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        """Replace ``run.json``: write a temporary file, fsync it, rename it over the old one."""
+        try:
+            data = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False).encode() + b"\n"
+        except (TypeError, ValueError) as error:  # a value slipped past the encoders: a bug, not fatal
+            self._warn("encode-record", f"cannot encode run.json: {error}")
+            return
+        target = self.folder / RUN_FILE
+        temporary = self.folder / f".{RUN_FILE}.{os.getpid()}.tmp"
+        with self._lock:
+            try:
+                with open(temporary, "wb") as file:
+                    file.write(data)
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(temporary, target)
+            except OSError as error:
+                self._warn(f"record-{error.errno}", f"cannot write {target}: {error}; keeping the last good copy")
+                _remove_quietly(temporary)
+                return
+            _fsync_folder(self.folder)
+
+    def append_metrics(self, line: bytes) -> None:
+        """Append one complete JSON line (ending in a newline)."""
+        with self._lock:
+            if self._metrics is None and not self._open_metrics():
+                return
+            if self._torn:  # end the fragment left by a failed write, so it stays one bad line
+                line = b"\n" + line
+            try:
+                written = self._metrics.write(line)
+            except OSError as error:
+                self._torn = True
+                self._warn(f"metrics-{error.errno}", f"cannot append to {self.folder / METRICS_FILE}: {error}")
+                return
+            self._torn = written != len(line)
+            if self._torn:
+                self._warn("metrics-short", f"short write to {self.folder / METRICS_FILE}: the disk may be full")
+
+    def sync(self) -> None:
+        """Push appended metrics to stable storage (called at heartbeats and at the end)."""
+        with self._lock:
+            if self._metrics is None:
+                return
+            try:
+                os.fsync(self._metrics.fileno())
+            except OSError as error:
+                self._warn(f"fsync-{error.errno}", f"cannot fsync {self.folder / METRICS_FILE}: {error}")
+
+    def close(self) -> None:
+        self.sync()
+        with self._lock:
+            if self._metrics is not None:
+                try:
+                    self._metrics.close()
+                except OSError:
+                    pass
+                self._metrics = None
+
+    def _open_metrics(self) -> bool:
+        path = self.folder / METRICS_FILE
+        try:
+            self._metrics = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open for the run's life
+        except OSError as error:
+            self._warn(f"open-metrics-{error.errno}", f"cannot open {path}: {error}")
+            return False
+        return True
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable; not every filesystem allows it, which is fine."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
