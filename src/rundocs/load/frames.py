@@ -12,7 +12,7 @@ where a line did not log that metric.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,15 +21,7 @@ import pandas as pd
 
 from rundocs.load.metrics import ParsedMetrics
 from rundocs.load.records import RunRecord
-
-
-def flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Nested settings as dotted keys: ``{"optim": {"lr": 1e-3}}`` -> ``("optim.lr", 1e-3)``."""
-    for key, value in mapping.items():
-        if isinstance(value, Mapping) and value:
-            yield from flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", tuple(value) if isinstance(value, list) else value
+from rundocs.record.schema import flatten
 
 
 def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMetrics]) -> pd.DataFrame:

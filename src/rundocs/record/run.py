@@ -179,7 +179,7 @@ class Run:
         """Add a checkpoint to ``run.json`` (``rundocs.torch.save_checkpoint`` calls this)."""
         if not self.active:
             return
-        entry = {"path": str(path), "epoch": epoch, "sha256": sha256, "bytes": size, "arch": to_json_value(arch)}
+        entry = {"path": self._relative(path), "epoch": epoch, "sha256": sha256, "bytes": size, "arch": to_json_value(arch)}
         self._record["checkpoints"] = [c for c in self._record["checkpoints"] if c["path"] != entry["path"]]
         self._record["checkpoints"].append(entry)
         self._write_record()
@@ -244,6 +244,15 @@ class Run:
             return encode_float(float(value))
         self._warn(f"value-{key}", f"{key!r} got {type(value).__name__} {value!r:.60}, not a number; dropped")
         return _DROP
+
+    def _relative(self, path: str | os.PathLike[str]) -> str:
+        """Paths inside the run folder are stored relative to it, so the folder can move."""
+        if self.folder is not None:
+            try:
+                return Path(path).resolve().relative_to(self.folder.resolve()).as_posix()
+            except ValueError:
+                pass
+        return str(path)
 
     def _write_record(self) -> None:
         if self._writer is None:

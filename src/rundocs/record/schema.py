@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -66,6 +67,15 @@ def to_json_value(value: Any) -> Any:
         except (TypeError, ValueError, RuntimeError):
             pass
     return str(value)
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested settings as dotted keys: ``{"optim": {"lr": 1e-3}}`` -> ``("optim.lr", 1e-3)``."""
+    for key, value in mapping.items():
+        if isinstance(value, Mapping) and value:
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", tuple(value) if isinstance(value, list) else value
 
 
 @cache
