@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,11 @@ def load_checkpoint(
         CheckpointError: Listing every differing setting and every missing, unexpected or
             differently shaped parameter.
     """
-    payload = torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        reason = "it holds objects other than tensors and plain data, and is never unpickled"
+        raise CheckpointError(str(path), [f"{reason} ({str(error).splitlines()[0]})"]) from error
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(str(path), [f"not a rundocs checkpoint (expected format {CHECKPOINT_FORMAT!r})"])
     stored_arch = payload.get("arch")
