@@ -197,8 +197,7 @@ class Run:
                 "traceback": "".join(traceback.format_exception(error)),
             }
         if self._writer is not None:
-            self._writer.close()
-        self._write_record()
+            self._writer.finish(self._record)
         _open_runs.discard(self)
 
     @property
@@ -220,12 +219,11 @@ class Run:
 
     def _put_index(self, line: dict[str, Any], key: str, value: Any) -> None:
         if type(value) is not int:
-            number = self._coerce(key, value)
-            if not (isinstance(number, int) and number >= 0):
-                self._warn(f"index-{key}", f"{key} must be a non-negative integer, got {value!r}; dropped")
-                return
-            value = number
-        line[key] = value
+            value = self._coerce(key, value)
+        if isinstance(value, int) and value >= 0:
+            line[key] = value
+        elif value is not _DROP:
+            self._warn(f"index-{key}", f"{key} must be a non-negative integer, got {value!r}; dropped")
 
     def _coerce(self, key: str, value: Any) -> Any:
         """Slow path for values that are not plain ints or floats."""

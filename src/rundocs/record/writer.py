@@ -2,10 +2,15 @@
 
 Every ``OSError`` (full disk, read-only folder, vanished share) becomes a warning: the
 writer keeps what it already wrote and tries again on the next call.
+
+While a run is open its folder holds a small hidden reserve file. When the disk fills up,
+the writer deletes it and retries, so the final ``run.json`` (status, error, summary) still
+lands on a full disk instead of leaving a run that later reads as stalled.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -17,6 +22,9 @@ from rundocs.record.schema import METRICS_FILE, RUN_FILE
 from rundocs.record.warn import WarnOnce
 
 _ID_ATTEMPTS = 20
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 64 * 1024
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def create_run_folder(root: Path, run_id: str, make_id: Callable[[], str], warn: WarnOnce) -> Path | None:
@@ -56,6 +64,7 @@ class RunWriter:
         self._lock = threading.Lock()
         self._metrics: Any = None  # raw, unbuffered file: one write() per line reaches the OS
         self._torn = False  # the last metrics write may have left half a line
+        self._reserve: Path | None = _make_reserve(folder / RESERVE_FILE)
 
     def write_record(self, record: dict[str, Any]) -> None:
         """Replace ``run.json``: write a temporary file, fsync it, rename it over the old one."""
@@ -68,16 +77,23 @@ class RunWriter:
         temporary = self.folder / f".{RUN_FILE}.{os.getpid()}.tmp"
         with self._lock:
             try:
-                with open(temporary, "wb") as file:
-                    file.write(data)
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(temporary, target)
+                _replace_file(temporary, target, data)
             except OSError as error:
-                self._warn(f"record-{error.errno}", f"cannot write {target}: {error}; keeping the last good copy")
-                _remove_quietly(temporary)
-                return
-            _fsync_folder(self.folder)
+                if error.errno not in _DISK_FULL or not self._release_reserve():
+                    self._warn(f"record-{error.errno}", f"cannot write {target}: {error}; keeping the last good copy")
+                    return
+                try:
+                    _replace_file(temporary, target, data)
+                except OSError as retry_error:
+                    self._warn("record-full", f"cannot write {target}: {retry_error}; keeping the last good copy")
+
+    def _release_reserve(self) -> bool:
+        """Free the reserve so a record can still be written; False if none was left."""
+        if self._reserve is None:
+            return False
+        _remove_quietly(self._reserve)
+        self._reserve = None
+        return True
 
     def append_metrics(self, line: bytes) -> None:
         """Append one complete JSON line (ending in a newline)."""
@@ -87,14 +103,12 @@ class RunWriter:
             if self._torn:  # end the fragment left by a failed write, so it stays one bad line
                 line = b"\n" + line
             try:
-                written = self._metrics.write(line)
+                _write_all(self._metrics, line)
             except OSError as error:
                 self._torn = True
                 self._warn(f"metrics-{error.errno}", f"cannot append to {self.folder / METRICS_FILE}: {error}")
                 return
-            self._torn = written != len(line)
-            if self._torn:
-                self._warn("metrics-short", f"short write to {self.folder / METRICS_FILE}: the disk may be full")
+            self._torn = False
 
     def sync(self) -> None:
         """Push appended metrics to stable storage (called at heartbeats and at the end)."""
@@ -106,7 +120,8 @@ class RunWriter:
             except OSError as error:
                 self._warn(f"fsync-{error.errno}", f"cannot fsync {self.folder / METRICS_FILE}: {error}")
 
-    def close(self) -> None:
+    def finish(self, record: dict[str, Any]) -> None:
+        """Sync and close the metrics, write the final record, then drop the reserve."""
         self.sync()
         with self._lock:
             if self._metrics is not None:
@@ -115,6 +130,10 @@ class RunWriter:
                 except OSError:
                     pass
                 self._metrics = None
+        self.write_record(record)
+        if self._reserve is not None:
+            _remove_quietly(self._reserve)
+            self._reserve = None
 
     def _open_metrics(self) -> bool:
         path = self.folder / METRICS_FILE
@@ -124,6 +143,40 @@ class RunWriter:
             self._warn(f"open-metrics-{error.errno}", f"cannot open {path}: {error}")
             return False
         return True
+
+
+def _make_reserve(path: Path) -> Path | None:
+    try:
+        with open(path, "wb") as file:
+            file.write(bytes(RESERVE_BYTES))
+    except OSError:
+        _remove_quietly(path)
+        return None
+    return path
+
+
+def _replace_file(temporary: Path, target: Path, data: bytes) -> None:
+    """Atomic replace: write beside the target, fsync, rename, fsync the folder."""
+    try:
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except OSError:
+        _remove_quietly(temporary)
+        raise
+    _fsync_folder(target.parent)
+
+
+def _write_all(file: Any, data: bytes) -> None:
+    """Write every byte; a short write is retried, so a full disk surfaces as its OSError."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if not written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
 
 
 def _fsync_folder(folder: Path) -> None:
