@@ -4,14 +4,13 @@
 ``load_runs``, torch only by ``rundocs.torch``.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from rundocs.exceptions import CheckpointError, MissingDependencyError, RundocsError, RunFormatError
 from rundocs.record import RecordingWarning, Run
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from rundocs.load.problems import Problem
     from rundocs.load.runs import Runs, load_runs
 
@@ -33,9 +32,7 @@ __all__ = [
 _LAZY = {"load_runs": "rundocs.load.runs", "Runs": "rundocs.load.runs", "Problem": "rundocs.load.problems"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(_importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'rundocs' has no attribute {name!r}")

@@ -17,7 +17,7 @@ import numpy as np
 
 from rundocs.load.problems import Problem
 from rundocs.load.validate import check_metrics_line
-from rundocs.record.schema import STEP_KEYS
+from rundocs.record.schema import NON_FINITE, STEP_KEYS
 
 Columns = dict[str, np.ndarray]
 
@@ -60,14 +60,21 @@ def _to_columns(rows: list[Any]) -> ParsedMetrics | None:
         keys.update(dict.fromkeys(row))
     columns: Columns = {}
     for key in keys:
+        raw = [row.get(key) for row in rows]
+        if str in map(type, raw) and (key in STEP_KEYS or not _only_non_finite_names(raw)):
+            return None  # numpy also reads "nan", "inf", " 1.5": the schema allows three exact names
         try:
-            values = np.array([row.get(key) for row in rows], dtype=np.float64)
+            values = np.array(raw, dtype=np.float64)
         except (TypeError, ValueError):
             return None
         if values.ndim != 1 or (key in STEP_KEYS and not _valid_step_values(key, values)):
             return None
         columns[key] = values
     return ParsedMetrics(columns, len(rows))
+
+
+def _only_non_finite_names(values: list[Any]) -> bool:
+    return {value for value in values if type(value) is str} <= NON_FINITE.keys()
 
 
 def _valid_step_values(key: str, values: np.ndarray) -> bool:
