@@ -9,7 +9,12 @@ import rundocs
 
 
 def test_all_names_exist_and_nothing_else_is_public() -> None:
-    public = {name for name in dir(rundocs) if not name.startswith("_")} | {"load_runs", "Runs", "Problem", "__version__"}
+    public = {name for name in dir(rundocs) if not name.startswith("_")} | {
+        "load_runs",
+        "Runs",
+        "Problem",
+        "__version__",
+    }
     modules = {"env", "exceptions", "record", "load", "schemas"}
     assert set(rundocs.__all__) == public - modules
     for name in rundocs.__all__:

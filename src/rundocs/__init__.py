@@ -23,8 +23,8 @@ __all__ = [
     "RecordingWarning",
     "Run",
     "RunFormatError",
-    "Runs",
     "RundocsError",
+    "Runs",
     "__version__",
     "load_runs",
 ]

@@ -145,7 +145,9 @@ def _compare_arch(stored: Any, expected: Any) -> list[str]:
 
 def _compare_state(stored: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
     mismatches = [f"missing key {key!r}: in the model, not in the checkpoint" for key in expected if key not in stored]
-    mismatches += [f"unexpected key {key!r}: in the checkpoint, not in the model" for key in stored if key not in expected]
+    mismatches += [
+        f"unexpected key {key!r}: in the checkpoint, not in the model" for key in stored if key not in expected
+    ]
     for key in expected:
         if key in stored and tuple(stored[key].shape) != tuple(expected[key].shape):
             have, want = tuple(stored[key].shape), tuple(expected[key].shape)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,7 +73,9 @@ def test_non_finite_numbers_read_back_as_floats(tmp_path: Path) -> None:
 
 def test_frames_flatten_config_and_join_histories(tmp_path: Path) -> None:
     write_run(tmp_path, "a", ROWS, config={"optim": {"lr": 0.1, "name": "adam"}, "seed": 1}, phase="p1")
-    write_run(tmp_path, "b", [{"step": 7, "ood_ssim": 0.5}], config={"optim": {"lr": 0.2}}, kind="eval", evaluates=["a"])
+    write_run(
+        tmp_path, "b", [{"step": 7, "ood_ssim": 0.5}], config={"optim": {"lr": 0.2}}, kind="eval", evaluates=["a"]
+    )
     loaded = rundocs.load_runs(tmp_path, strict=True)
     runs = loaded.runs
     assert runs.index.tolist() == ["a", "b"]
@@ -86,12 +88,19 @@ def test_frames_flatten_config_and_join_histories(tmp_path: Path) -> None:
 
 
 def test_stalled_threshold_follows_the_runs_own_pace(tmp_path: Path) -> None:
-    start = datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, 10, tzinfo=UTC)
     hourly = [{"epoch": e, "time": 3600.0 * e, "loss": 1.0} for e in range(1, 4)]
     fast = [{"epoch": e, "time": 1.0 * e, "loss": 1.0} for e in range(1, 4)]
     for run_id, rows in (("hourly", hourly), ("fast", fast)):
-        write_run(tmp_path, run_id, rows, status="running", ended_at=None,
-                  started_at=start.isoformat(), updated_at=start.isoformat())
+        write_run(
+            tmp_path,
+            run_id,
+            rows,
+            status="running",
+            ended_at=None,
+            started_at=start.isoformat(),
+            updated_at=start.isoformat(),
+        )
     three_hours_in = start + timedelta(hours=3)
     states = rundocs.load_runs(tmp_path, now=three_hours_in + timedelta(minutes=20)).runs["state"]
     assert states.to_dict() == {"fast": "stalled", "hourly": "running"}

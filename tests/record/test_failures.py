@@ -51,7 +51,9 @@ def test_killed_run_keeps_its_metrics_and_reads_as_stalled(tmp_path: Path, child
 
     later = fresh.runs.loc[run_id, "last_activity"] + timedelta(minutes=11)
     assert rundocs.load_runs(tmp_path, now=later).runs.loc[run_id, "state"] == "stalled"
-    assert rundocs.load_runs(tmp_path, now=later, stalled_after=timedelta(hours=1)).runs.loc[run_id, "state"] == "running"
+    assert (
+        rundocs.load_runs(tmp_path, now=later, stalled_after=timedelta(hours=1)).runs.loc[run_id, "state"] == "running"
+    )
 
 
 FULL_DISK_LOOP = """

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -139,14 +140,14 @@ def test_heartbeat_refreshes_updated_at_while_logging(tmp_path: Path) -> None:
 
 
 def test_ids_sort_by_time_and_carry_the_slurm_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     monkeypatch.setenv("SLURM_JOB_ID", "4242")
-    run_id = make_run_id(datetime(2025, 12, 3, 10, 15, tzinfo=timezone.utc))
+    run_id = make_run_id(datetime(2025, 12, 3, 10, 15, tzinfo=UTC))
     assert run_id.startswith("20251203_101500_j4242_")
     monkeypatch.setenv("SLURM_ARRAY_JOB_ID", "4240")
     monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "3")
-    assert make_run_id(datetime(2025, 12, 3, 10, 15, tzinfo=timezone.utc)).startswith("20251203_101500_j4240a3_")
+    assert make_run_id(datetime(2025, 12, 3, 10, 15, tzinfo=UTC)).startswith("20251203_101500_j4240a3_")
 
 
 def test_environment_is_captured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +172,7 @@ def test_non_zero_rank_records_nothing(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_restart_links_to_the_run_it_relaunches(tmp_path: Path) -> None:
-    with pytest.raises(OSError), rundocs.Run("r1", dir=tmp_path) as first:
+    with pytest.raises(OSError, match="No space"), rundocs.Run("r1", dir=tmp_path) as first:
         raise OSError(28, "No space left on device")
     with rundocs.Run("r2", dir=tmp_path, restarts=first.id) as second:
         pass

@@ -47,9 +47,7 @@ def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMe
             "last_epoch": float(np.nanmax(epochs)) if epochs is not None and np.isfinite(epochs).any() else None,
             "steps": history.length,
             "duration_s": _duration(record, last_time),
-            "last_activity": max(
-                record.updated_at, record.started_at + timedelta(seconds=last_time or 0.0)
-            ),
+            "last_activity": max(record.updated_at, record.started_at + timedelta(seconds=last_time or 0.0)),
             "median_gap_s": float(np.median(gaps)) if gaps.size else None,
             "restarts": record.restarts,
             "evaluates": record.evaluates,
@@ -77,14 +75,19 @@ def make_metrics_frame(ids: Sequence[str], metrics: Mapping[str, ParsedMetrics])
     total = sum(lengths)
     names = sorted({key for run_id in ids for key in metrics[run_id].columns} - {"epoch", "step", "time"})
     data: dict[str, Any] = {
-        "run_id": pd.Categorical.from_codes(np.repeat(np.arange(len(ids)), lengths), categories=list(ids))
+        "run_id": pd.Categorical.from_codes(np.repeat(np.arange(len(ids)), lengths), categories=pd.Index(ids))
     }
     for key in ("epoch", "step", "time", *names):
-        parts = [metrics[run_id].columns.get(key, _nan(length)) for run_id, length in zip(ids, lengths)]
+        parts = [metrics[run_id].columns.get(key, _nan(length)) for run_id, length in zip(ids, lengths, strict=True)]
         column = np.concatenate(parts) if parts else np.empty(0)
-        data[key] = pd.array(column, dtype="Int64") if key in ("epoch", "step") else column
+        data[key] = _nullable_int(column) if key in ("epoch", "step") else column
     assert all(len(v) == total for v in data.values())
     return pd.DataFrame(data)
+
+
+def _nullable_int(values: np.ndarray) -> pd.arrays.IntegerArray:
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
 def _nan(length: int) -> np.ndarray:

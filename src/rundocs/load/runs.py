@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -76,8 +76,8 @@ def load_runs(
     metrics = {item.record.id: item.metrics for item in parsed if item.record is not None}
     runs = make_runs_frame(list(records.values()), metrics)
     if not runs.empty:
-        runs.insert(runs.columns.get_loc("status") + 1, "state", "")
-        runs["state"] = derive_states(runs, now or datetime.now(timezone.utc), stalled_after)
+        states = derive_states(runs, now or datetime.now(UTC), stalled_after)
+        runs.insert(list(runs.columns).index("status") + 1, "state", states)
     return Runs(records, runs, make_metrics_frame(list(records), metrics), problems)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -42,5 +42,5 @@ def _expected(error: ValidationError) -> str:
     if error.validator == "type":
         return str(error.validator_value)
     if error.validator == "enum":
-        return "one of " + ", ".join(map(repr, error.validator_value))
+        return "one of " + ", ".join(map(repr, cast("list[Any]", error.validator_value)))
     return error.message

@@ -14,7 +14,7 @@ import shlex
 import socket
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rundocs import env
@@ -38,7 +38,7 @@ def make_run_id(now: datetime | None = None) -> str:
     array task as ``j4242a3``, then a random suffix). The writer also creates the folder
     exclusively and draws a new suffix on a collision, so uniqueness does not rest on luck.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     parts = [now.strftime("%Y%m%d_%H%M%S")]
     job = os.environ.get(env.SLURM_ARRAY_JOB_ID) or os.environ.get(env.SLURM_JOB_ID)
     if job:

@@ -8,6 +8,7 @@ become a ``RecordingWarning`` and a partial record.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import sys
@@ -15,14 +16,14 @@ import time
 import traceback
 import weakref
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from rundocs import env
 from rundocs.record.environment import capture_environment, get_rank, make_run_id
-from rundocs.record.schema import FORMAT, KINDS, STEP_KEYS, encode_float, to_json_value
+from rundocs.record.schema import FORMAT, KINDS, encode_float, to_json_value
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
 
@@ -179,7 +180,13 @@ class Run:
         """Add a checkpoint to ``run.json`` (``rundocs.torch.save_checkpoint`` calls this)."""
         if not self.active:
             return
-        entry = {"path": self._relative(path), "epoch": epoch, "sha256": sha256, "bytes": size, "arch": to_json_value(arch)}
+        entry = {
+            "path": self._relative(path),
+            "epoch": epoch,
+            "sha256": sha256,
+            "bytes": size,
+            "arch": to_json_value(arch),
+        }
         self._record["checkpoints"] = [c for c in self._record["checkpoints"] if c["path"] != entry["path"]]
         self._record["checkpoints"].append(entry)
         self._write_record()
@@ -230,10 +237,8 @@ class Run:
         if isinstance(value, bool):
             return int(value)
         if hasattr(value, "item") and callable(value.item):  # numpy scalars, one-element tensors
-            try:
+            with contextlib.suppress(TypeError, ValueError, RuntimeError):
                 value = value.item()
-            except (TypeError, ValueError, RuntimeError):
-                pass
         if isinstance(value, bool):
             return int(value)
         if isinstance(value, int):
@@ -260,7 +265,7 @@ class Run:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:

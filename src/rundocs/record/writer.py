@@ -10,6 +10,7 @@ lands on a full disk instead of leaving a run that later reads as stalled.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -125,10 +126,8 @@ class RunWriter:
         self.sync()
         with self._lock:
             if self._metrics is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self._metrics.close()
-                except OSError:
-                    pass
                 self._metrics = None
         self.write_record(record)
         if self._reserve is not None:
@@ -194,7 +193,5 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def _remove_quietly(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink()
-    except OSError:
-        pass

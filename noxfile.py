@@ -1,0 +1,54 @@
+"""Sessions: train the demo lab, build the site, run the tests and the linters."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+
+CONSTRAINTS = ("-c", ".ci/constraints.txt")
+TEST_GROUP = ("pytest>=8", "hypothesis>=6.100")
+LAB_GROUP = ("scikit-learn>=1.4", "tqdm>=4.66")
+
+
+@nox.session
+def train(session: nox.Session) -> None:
+    """Train the demo lab from scratch into runs/ (CPU, a few minutes)."""
+    session.install(*CONSTRAINTS, "-e", ".[torch]", *LAB_GROUP)
+    session.run("python", "-m", "demolab", "--runs", "runs", "--fresh", env={"PYTHONPATH": "src"})
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Generate the pages from runs/ and build the site into site/ (mkdocs --strict)."""
+    session.install(*CONSTRAINTS, "-e", ".")
+    session.run("rundocs", "validate")
+    session.run("rundocs", "build")
+    session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite, torch included."""
+    session.install(*CONSTRAINTS, "-e", ".[torch]", *TEST_GROUP, *LAB_GROUP)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def tests_core(session: nox.Session) -> None:
+    """Run the tests that need no torch, in an environment without torch."""
+    session.install(*CONSTRAINTS, "-e", ".", *TEST_GROUP)
+    session.run("pytest", "-m", "not torch", "--ignore=tests/torch", "--ignore=tests/lab", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) on everything, mypy --strict on src/rundocs."""
+    session.install(
+        *CONSTRAINTS, "-e", ".[torch]", "ruff>=0.6", "mypy>=1.11", "pandas-stubs", "types-pyyaml", "types-jsonschema"
+    )
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")

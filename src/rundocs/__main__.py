@@ -1,0 +1,3 @@
+from rundocs.site.cli import main
+
+main()
