@@ -3,6 +3,7 @@
 ``runs``: one row per run, indexed by id. Columns: name, kind, phase, sweep, tags, status,
 started_at, updated_at, ended_at (UTC timestamps), epochs (planned), last_epoch, steps,
 duration_s, last_activity, median_gap_s, restarts, evaluates, error_type, error_message,
+nonfinite (metric name to the epoch, step or line where it was first logged as NaN or inf),
 then ``config.<dotted.key>`` for every setting and ``summary.<name>`` for every summary value.
 
 ``metrics``: one row per logged line. Columns: run_id (categorical), epoch and step
@@ -53,6 +54,7 @@ def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMe
             "evaluates": record.evaluates,
             "error_type": record.error.type if record.error else None,
             "error_message": record.error.message if record.error else None,
+            "nonfinite": {key: _position(history, row) for key, row in sorted(history.first_nonfinite.items())},
         }
         row.update((f"config.{key}", value) for key, value in flatten(record.config))
         row.update((f"summary.{key}", value) for key, value in record.summary.items())
@@ -88,6 +90,15 @@ def make_metrics_frame(ids: Sequence[str], metrics: Mapping[str, ParsedMetrics])
 def _nullable_int(values: np.ndarray) -> pd.arrays.IntegerArray:
     missing = np.isnan(values)
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+
+
+def _position(history: ParsedMetrics, row: int) -> int:
+    """Where a row sits on the run's x axis: its epoch, else its step, else its line number."""
+    for key in ("epoch", "step"):
+        values = history.columns.get(key)
+        if values is not None and np.isfinite(values[row]):
+            return int(values[row])
+    return row + 1
 
 
 def _nan(length: int) -> np.ndarray:

@@ -23,13 +23,19 @@ Columns = dict[str, np.ndarray]
 
 
 class ParsedMetrics:
-    """The metric history of one run as equal-length float64 columns."""
+    """The metric history of one run as equal-length float64 columns.
 
-    __slots__ = ("columns", "length")
+    A metric missing from a line and a metric logged as NaN are both NaN in ``columns``;
+    ``first_nonfinite`` keeps the difference: the row where each metric was first logged
+    as NaN or an infinity.
+    """
 
-    def __init__(self, columns: Columns, length: int) -> None:
+    __slots__ = ("columns", "first_nonfinite", "length")
+
+    def __init__(self, columns: Columns, length: int, first_nonfinite: dict[str, int] | None = None) -> None:
         self.columns = columns
         self.length = length
+        self.first_nonfinite = first_nonfinite or {}
 
 
 def parse_metrics(raw: bytes, path: str) -> tuple[ParsedMetrics, list[Problem]]:
@@ -59,6 +65,7 @@ def _to_columns(rows: list[Any]) -> ParsedMetrics | None:
             return None
         keys.update(dict.fromkeys(row))
     columns: Columns = {}
+    first_nonfinite: dict[str, int] = {}
     for key in keys:
         raw = [row.get(key) for row in rows]
         if str in map(type, raw) and (key in STEP_KEYS or not _only_non_finite_names(raw)):
@@ -70,7 +77,10 @@ def _to_columns(rows: list[Any]) -> ParsedMetrics | None:
         if values.ndim != 1 or (key in STEP_KEYS and not _valid_step_values(key, values)):
             return None
         columns[key] = values
-    return ParsedMetrics(columns, len(rows))
+        nonfinite = ~np.isfinite(values)
+        if nonfinite.sum() > raw.count(None):  # some non-finite value was logged, not just missing
+            first_nonfinite[key] = next(i for i, value in enumerate(raw) if value is not None and nonfinite[i])
+    return ParsedMetrics(columns, len(rows), first_nonfinite)
 
 
 def _only_non_finite_names(values: list[Any]) -> bool:

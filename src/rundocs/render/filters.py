@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from rundocs.formatting import format_number
 
 #: Characters that would start Markdown syntax inside a table cell or a line of text.
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|#!"})
@@ -20,18 +21,10 @@ def cell(value: Any) -> Markup:
 
 
 def number(value: Any, digits: int = 4) -> str:
-    """A fixed, locale-free number format: 4 significant digits, NaN and infinities spelled out."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(cell(value))
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    return f"{value:.{digits}g}"
+    """A number in the fixed page format; anything else escaped as text."""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return format_number(value, digits)
+    return str(cell(value))
 
 
 FILTERS = {"cell": cell, "number": number}

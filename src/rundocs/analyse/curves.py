@@ -1,0 +1,212 @@
+"""Numbers and findings from one run's curves: best and latest values, and what they mean.
+
+Every finding is a sentence that carries its own numbers ("val_loss rose after its best
+epoch: from 1.237 at epoch 27 to 1.444 at epoch 50"), so a reader can check it at a glance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from rundocs.analyse.names import Direction, MetricName, parse_metric_name
+from rundocs.formatting import format_number as fmt
+
+VALIDATION_SPLITS = ("val", "valid", "validation")
+#: Relative changes smaller than this are noise, not a trend.
+TREND_TOLERANCE = 0.01
+PLATEAU_TOLERANCE = 0.005
+CLASS_COUNT_KEYS = ("num_classes", "n_classes", "classes", "num_labels")
+
+
+class Curve(NamedTuple):
+    """One metric over the run's x axis (epochs, else steps, else line numbers), NaN rows dropped."""
+
+    metric: MetricName
+    x: np.ndarray
+    y: np.ndarray
+
+
+class MetricSummary(NamedTuple):
+    metric: MetricName
+    best: float | None
+    best_at: int | None
+    last: float
+    last_at: int
+    points: int
+
+
+class Finding(NamedTuple):
+    kind: str
+    metric: str | None
+    text: str
+
+
+def x_axis_name(columns: Mapping[str, np.ndarray]) -> str:
+    if "epoch" in columns:
+        return "epoch"
+    return "step" if "step" in columns else "line"
+
+
+def get_curves(columns: Mapping[str, np.ndarray], directions: Mapping[str, Direction] | None = None) -> list[Curve]:
+    """The run's metrics as curves; several rows at one x (step-level logs) are averaged."""
+    axis = x_axis_name(columns)
+    x_all = columns[axis] if axis != "line" else np.arange(1, len(next(iter(columns.values()), [])) + 1.0)
+    curves = []
+    for name in sorted(set(columns) - {"epoch", "step", "time"}):
+        values = columns[name]
+        keep = ~np.isnan(values) & ~np.isnan(x_all)  # infinities stay: they are findings
+        x, y = x_all[keep], values[keep]
+        if x.size and not (np.diff(x) > 0).all():
+            x, y = _mean_per_x(x, y)
+        curves.append(Curve(parse_metric_name(name, directions), x, y))
+    return curves
+
+
+def summarize(curve: Curve) -> MetricSummary | None:
+    if not curve.y.size:
+        return None
+    finite = np.isfinite(curve.y)
+    best: float | None = None
+    best_at: int | None = None
+    if curve.metric.direction and finite.any():
+        candidates = np.where(finite, curve.y, np.inf if curve.metric.direction == "min" else -np.inf)
+        index = int(np.argmin(candidates) if curve.metric.direction == "min" else np.argmax(candidates))
+        best, best_at = float(curve.y[index]), int(curve.x[index])
+    return MetricSummary(curve.metric, best, best_at, float(curve.y[-1]), int(curve.x[-1]), int(curve.y.size))
+
+
+def find_findings(
+    curves: list[Curve],
+    *,
+    axis: str,
+    config: Mapping[str, Any],
+    nonfinite: Mapping[str, int],
+    planned_epochs: int | None,
+    status: str,
+) -> list[Finding]:
+    """Everything worth a sentence about one run, most alarming first."""
+    by_name = {curve.metric.name: curve for curve in curves}
+    summaries = {name: summarize(curve) for name, curve in by_name.items()}
+    findings: list[Finding] = []
+    for name, at in sorted(nonfinite.items()):
+        curve = by_name.get(name)
+        infinite = curve is not None and bool(np.isinf(curve.y[curve.x == at]).any())
+        findings.append(
+            Finding("nonfinite", name, f"{name} became {'infinite' if infinite else 'NaN'} at {axis} {at}.")
+        )
+    for name, summary in summaries.items():
+        if summary is not None and name not in nonfinite:
+            findings += _divergence(summary, by_name[name], axis)
+    validation = [s for s in summaries.values() if s is not None and s.metric.split in VALIDATION_SPLITS]
+    for summary in validation:
+        findings += _after_best(summary, by_name[summary.metric.name], axis)
+    findings += _overfitting(by_name, summaries, axis)
+    findings += _chance_level(validation, config)
+    if axis == "epoch" and planned_epochs and status == "completed":
+        last = max((int(curve.x[-1]) for curve in curves if curve.x.size), default=None)
+        if last is not None and last < planned_epochs:
+            findings.append(Finding("early_stop", None, f"Stopped early at epoch {last} of {planned_epochs} planned."))
+    return findings
+
+
+def _mean_per_x(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    unique, starts, counts = np.unique(x, return_index=True, return_counts=True)
+    return unique, np.add.reduceat(y, starts) / counts
+
+
+def _divergence(summary: MetricSummary, curve: Curve, axis: str) -> list[Finding]:
+    if summary.metric.direction != "min" or summary.best is None or summary.best_at is None:
+        return []
+    first = float(curve.y[0])
+    if summary.last > 10 * abs(summary.best) + 1e-12 and summary.last > first:
+        text = (
+            f"{summary.metric.name} diverged: from {fmt(summary.best)} at {axis} {summary.best_at} "
+            f"to {fmt(summary.last)} at {axis} {summary.last_at}."
+        )
+        return [Finding("divergence", summary.metric.name, text)]
+    return []
+
+
+def _after_best(summary: MetricSummary, curve: Curve, axis: str) -> list[Finding]:
+    """Worse after the best point, still improving at the end, or a plateau."""
+    name = summary.metric.name
+    if summary.best is None or summary.best_at is None or not np.isfinite(summary.last):
+        return []
+    scale = max(abs(summary.best), 1e-12)
+    worse = (summary.last - summary.best) * (1 if summary.metric.direction == "min" else -1)
+    if summary.best_at != summary.last_at and worse / scale > TREND_TOLERANCE:
+        verb = "rose" if summary.metric.direction == "min" else "fell"
+        change = 100 * (summary.last - summary.best) / scale
+        text = (
+            f"{name} {verb} after its best {axis}: from {fmt(summary.best)} at {axis} {summary.best_at} "
+            f"to {fmt(summary.last)} at {axis} {summary.last_at} ({change:+.1f}%)."
+        )
+        return [Finding("after_best", name, text)]
+    window = max(3, curve.y.size // 5)
+    if curve.y.size < window + 1:
+        return []
+    before, before_at = float(curve.y[-window - 1]), int(curve.x[-window - 1])
+    gain = (before - summary.last) * (1 if summary.metric.direction == "min" else -1) / max(abs(before), 1e-12)
+    if summary.best_at == summary.last_at and gain > TREND_TOLERANCE:
+        text = (
+            f"{name} was still improving at the last {axis} ({summary.last_at}): {fmt(before)} at {axis} "
+            f"{before_at}, {fmt(summary.last)} at {axis} {summary.last_at}; more {axis}s may help."
+        )
+        return [Finding("improving", name, text)]
+    tail = curve.y[-window:]
+    low, high = float(np.min(tail)), float(np.max(tail))
+    if curve.y.size >= 6 and (high - low) / max(abs(high), 1e-12) < PLATEAU_TOLERANCE:
+        text = f"{name} plateaued: between {fmt(low)} and {fmt(high)} over the last {window} {axis}s."
+        return [Finding("plateau", name, text)]
+    return []
+
+
+def _overfitting(
+    by_name: Mapping[str, Curve], summaries: Mapping[str, MetricSummary | None], axis: str
+) -> list[Finding]:
+    """Generalisation gap of the first train/validation pair, preferring losses."""
+    pairs = []
+    for name, curve in by_name.items():
+        if curve.metric.split != "train" or curve.metric.direction is None:
+            continue
+        for split in VALIDATION_SPLITS:
+            partner = f"{split}_{curve.metric.base}"
+            if partner in by_name:
+                pairs.append((curve.metric.base != "loss", name, partner))
+    if not pairs:
+        return []
+    _, train_name, val_name = min(pairs)
+    train, val, val_summary = by_name[train_name], by_name[val_name], summaries[val_name]
+    shared, train_index, val_index = np.intersect1d(train.x, val.x, return_indices=True)
+    if not shared.size or val_summary is None or val_summary.best_at is None:
+        return []
+    sign = 1 if val.metric.direction == "min" else -1
+    gaps = sign * (val.y[val_index] - train.y[train_index])
+    at_best = np.flatnonzero(shared == val_summary.best_at)
+    order = f"{val_name} − {train_name}" if sign == 1 else f"{train_name} − {val_name}"
+    text = f"Generalisation gap ({order}): {fmt(float(gaps[-1]))} at the last {axis} ({int(shared[-1])})"
+    if at_best.size and int(shared[at_best[0]]) != int(shared[-1]):
+        text += f", {fmt(float(gaps[at_best[0]]))} at the best {axis} ({val_summary.best_at})"
+    return [Finding("overfitting", val_name, text + ".")]
+
+
+def _chance_level(validation: list[MetricSummary], config: Mapping[str, Any]) -> list[Finding]:
+    classes = next((config[k] for k in CLASS_COUNT_KEYS if isinstance(config.get(k), int) and config[k] >= 2), None)
+    if classes is None:
+        return []
+    chance = 1 / classes
+    findings = []
+    for summary in validation:
+        is_accuracy = summary.metric.base in ("acc", "accuracy", "top1") and summary.best is not None
+        if is_accuracy and summary.best - chance < 0.1 * (1 - chance):
+            text = (
+                f"{summary.metric.name} peaked at {fmt(summary.best)}, near chance level "
+                f"({fmt(chance)} for {classes} classes)."
+            )
+            findings.append(Finding("chance", summary.metric.name, text))
+    return findings

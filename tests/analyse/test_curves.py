@@ -1,0 +1,133 @@
+"""Findings from curves, checked against numbers computed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rundocs
+from rundocs.analyse.curves import find_findings, get_curves, summarize, x_axis_name
+from rundocs.analyse.names import parse_metric_name
+from tests.helpers import write_run
+
+
+def findings_of(tmp_path: Path, rows: list[dict[str, Any]], **fields: Any) -> list[str]:
+    write_run(tmp_path, "r", rows, **fields)
+    runs = rundocs.load_runs(tmp_path, strict=True)
+    record = runs.records["r"]
+    columns = runs.curves("r")
+    found = find_findings(
+        get_curves(columns),
+        axis=x_axis_name(columns),
+        config=record.config,
+        nonfinite=runs.runs.at["r", "nonfinite"],
+        planned_epochs=record.epochs,
+        status=record.status,
+    )
+    return [finding.text for finding in found]
+
+
+@pytest.mark.parametrize(
+    ("name", "split", "base", "direction"),
+    [
+        ("val_loss", "val", "loss", "min"),
+        ("train_acc", "train", "acc", "max"),
+        ("ood_ssim", "ood", "ssim", "max"),
+        ("test_lsd", "test", "lsd", "min"),
+        ("val_cosine", "val", "cosine", "max"),
+        ("loss", None, "loss", "min"),
+        ("val_loss_acc", "val", "loss_acc", "max"),
+        ("lr", None, "lr", None),
+        ("validation_error", "validation", "error", "min"),
+    ],
+)
+def test_metric_names_give_split_and_direction(name: str, split: str | None, base: str, direction: str | None) -> None:
+    parsed = parse_metric_name(name)
+    assert (parsed.split, parsed.base, parsed.direction) == (split, base, direction)
+
+
+def test_directions_can_be_overridden_by_name_or_base() -> None:
+    assert parse_metric_name("val_hierarchy", {"hierarchy": "min"}).direction == "min"
+    assert parse_metric_name("val_loss", {"val_loss": "max"}).direction == "max"
+
+
+def test_validation_loss_rising_after_its_best_epoch(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "val_loss": 2.0 - e * 0.0282} for e in range(1, 28)]  # 1.2386 at 27
+    rows[-1]["val_loss"] = 1.237
+    rows += [{"epoch": e, "val_loss": 1.237 + (e - 27) * (0.207 / 23)} for e in range(28, 51)]
+    assert findings_of(tmp_path, rows) == [
+        "val_loss rose after its best epoch: from 1.237 at epoch 27 to 1.444 at epoch 50 (+16.7%)."
+    ]
+
+
+def test_still_improving_at_the_last_epoch(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "val_acc": 0.5 + 0.02 * e} for e in range(1, 11)]
+    assert findings_of(tmp_path, rows) == [
+        "val_acc was still improving at the last epoch (10): 0.64 at epoch 7, 0.7 at epoch 10; more epochs may help."
+    ]
+
+
+def test_plateau(tmp_path: Path) -> None:
+    values = [0.5, 0.7, 0.8, 0.85, 0.871, 0.873, 0.872, 0.874, 0.873, 0.874]
+    rows = [{"epoch": e, "val_acc": v} for e, v in enumerate(values, start=1)]
+    assert findings_of(tmp_path, rows) == ["val_acc plateaued: between 0.873 and 0.874 over the last 3 epochs."]
+
+
+def test_generalisation_gap_at_the_end_and_at_the_best_epoch(tmp_path: Path) -> None:
+    train = [1.0, 0.8, 0.6, 0.4, 0.2]
+    val = [1.1, 0.9, 0.85, 0.95, 1.05]
+    rows = [{"epoch": e, "train_loss": t, "val_loss": v} for e, (t, v) in enumerate(zip(train, val, strict=True), 1)]
+    assert findings_of(tmp_path, rows) == [
+        "val_loss rose after its best epoch: from 0.85 at epoch 3 to 1.05 at epoch 5 (+23.5%).",
+        "Generalisation gap (val_loss − train_loss): 0.85 at the last epoch (5), 0.25 at the best epoch (3).",
+    ]
+
+
+def test_near_chance_level_needs_the_class_count(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "val_acc": 0.3} for e in range(1, 4)]
+    assert findings_of(tmp_path / "a", rows, config={"num_classes": 4}) == [
+        "val_acc peaked at 0.3, near chance level (0.25 for 4 classes)."
+    ]
+    assert findings_of(tmp_path / "b", rows) == []
+
+
+def test_logged_nan_is_a_finding_but_a_missing_value_is_not(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [{"epoch": e, "train_loss": 1.0 / e} for e in range(1, 12)]
+    rows[3] = {"epoch": 4}  # train_loss not logged on this line: not a finding
+    rows += [{"epoch": 12, "train_loss": "NaN"}, {"epoch": 13, "train_loss": "Infinity"}]
+    assert findings_of(tmp_path, rows) == ["train_loss became NaN at epoch 12."]
+
+
+def test_divergence(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "train_loss": v} for e, v in enumerate([0.9, 0.5, 0.6, 3.0, 48.2], start=1)]
+    assert findings_of(tmp_path, rows) == ["train_loss diverged: from 0.5 at epoch 2 to 48.2 at epoch 5."]
+
+
+def test_early_stop_against_the_planned_epochs(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "lr": 0.1} for e in range(1, 24)]
+    assert findings_of(tmp_path, rows, epochs=50) == ["Stopped early at epoch 23 of 50 planned."]
+
+
+def test_best_and_latest_values_per_metric(tmp_path: Path) -> None:
+    rows = [
+        {"epoch": e, "val_loss": v, "val_acc": a, "lr": 0.1}
+        for e, v, a in [(1, 0.9, 0.5), (2, 0.7, 0.8), (3, 0.8, 0.7)]
+    ]
+    write_run(tmp_path, "r", rows)
+    curves = get_curves(rundocs.load_runs(tmp_path).curves("r"))
+    summaries = {curve.metric.name: summarize(curve) for curve in curves}
+    assert [(s.best, s.best_at, s.last, s.last_at) for s in summaries.values() if s] == [
+        (None, None, 0.1, 3),
+        (0.8, 2, 0.7, 3),
+        (0.7, 2, 0.8, 3),
+    ]
+
+
+def test_step_level_logs_are_averaged_per_epoch(tmp_path: Path) -> None:
+    rows = [{"epoch": 1, "step": s, "train_loss": v} for s, v in enumerate([1.0, 2.0, 3.0])]
+    rows += [{"epoch": 2, "step": 3 + s, "train_loss": v} for s, v in enumerate([0.5, 1.5])]
+    write_run(tmp_path, "r", rows)
+    (curve,) = get_curves(rundocs.load_runs(tmp_path).curves("r"))
+    assert (curve.x.tolist(), curve.y.tolist()) == ([1.0, 2.0], [2.0, 1.0])
