@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rundocs.exceptions import RunFormatError
-from rundocs.load.cache import forget, read_run_folder
+from rundocs.load.cache import ParsedRun, forget, read_run_folder
 from rundocs.load.frames import make_metrics_frame, make_runs_frame
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord
@@ -26,7 +26,7 @@ class Runs:
     """A loaded runs folder.
 
     Attributes:
-        records: Every readable run, by id, in id (start time) order.
+        records: Every readable run, by id, in start time order.
         runs: One row per run; see ``rundocs.load.frames`` for the columns. ``state`` is
             the derived state: ``status``, or ``stalled`` for a silent running run.
         metrics: The metric history, one row per logged line.
@@ -93,13 +93,20 @@ def load_runs(
     problems = sorted(problem for item in parsed for problem in item.problems)
     if strict and problems:
         raise RunFormatError(problems)
-    records = {item.record.id: item.record for item in parsed if item.record is not None}
+    readable = sorted((item for item in parsed if item.record is not None), key=_start_order)
+    records = {item.record.id: item.record for item in readable if item.record is not None}
     metrics = {item.record.id: item.metrics for item in parsed if item.record is not None}
     runs = make_runs_frame(list(records.values()), metrics)
     if not runs.empty:
         states = derive_states(runs, now or datetime.now(UTC), stalled_after)
         runs.insert(list(runs.columns).index("status") + 1, "state", states)
     return Runs(records, runs, make_metrics_frame(list(records), metrics), problems)
+
+
+def _start_order(item: ParsedRun) -> tuple[datetime, str]:
+    """Ids sort by start second; runs started in the same second sort by their start time."""
+    assert item.record is not None
+    return (item.record.started_at, item.record.id)
 
 
 def _run_folders(root: Path) -> list[Path]:

@@ -57,7 +57,7 @@ def capture_environment() -> dict[str, Any]:
         "platform": platform.platform(terse=True),
         "pid": os.getpid(),
         "cwd": os.getcwd(),
-        "command": shlex.join([sys.executable, *sys.argv]),
+        "command": shlex.join([sys.executable, *sys.orig_argv[1:]]),  # keeps "-m module" as typed
     }
     info.update(_capture_torch())
     info["git"] = _capture_git()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -9,6 +10,7 @@ from markupsafe import Markup, escape
 from rundocs.formatting import format_number
 
 #: Characters that would start Markdown syntax inside a table cell or a line of text.
+_UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data)\s*:")
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|#!"})
 
 
@@ -27,4 +29,45 @@ def number(value: Any, digits: int = 4) -> str:
     return str(cell(value))
 
 
-FILTERS = {"cell": cell, "number": number}
+def code_block(text: Any, indent: int = 0) -> Markup:
+    """A fenced code block holding ``text`` verbatim (Markdown escapes code itself).
+
+    The fence is longer than any run of backticks in the text, so the text cannot close it.
+    """
+    body = str(text).rstrip("\n")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    pad = " " * indent
+    lines = [f"{pad}{fence}text", *(f"{pad}{line}" if line else "" for line in body.split("\n")), f"{pad}{fence}"]
+    return Markup("\n".join(lines))
+
+
+def notes(text: Any) -> Markup:
+    """A person's Markdown notes: formatting kept, raw HTML shown as text, script links disabled."""
+    escaped = str(escape(str(text)))
+    return Markup(_UNSAFE_SCHEME.sub(r"unsafe-\1-", escaped).rstrip("\n"))
+
+
+def filesize(size: Any) -> str:
+    """Bytes in binary units with 3 significant digits: ``2.59 KiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def comment(value: Any) -> Markup:
+    """Text safe inside an HTML comment: it cannot end the comment early."""
+    return Markup(str(value).replace("--", "- -").replace(">", "&gt;"))
+
+
+FILTERS = {
+    "comment": comment,
+    "cell": cell,
+    "number": number,
+    "code_block": code_block,
+    "notes": notes,
+    "filesize": filesize,
+}

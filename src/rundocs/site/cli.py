@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from rundocs.exceptions import RundocsError
+
+if TYPE_CHECKING:
+    from rundocs.load.runs import Runs
 
 
 @click.group()
@@ -16,21 +21,58 @@ def cli() -> None:
     """Experiment pages generated from recorded runs."""
 
 
-@cli.command()
-@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
-@click.option("--docs", "docs_dir", default="docs", show_default=True, type=click.Path(path_type=Path))
-@click.option("--templates", default="templates", show_default=True, type=click.Path(path_type=Path))
-def build(runs_dir: Path, docs_dir: Path, templates: Path) -> None:
-    """Write the pages generated from the runs into the docs folder."""
+def _site_options(function: Callable[..., None]) -> Callable[..., None]:
+    """The options every command that renders the site shares."""
+    for option in reversed(
+        [
+            click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path)),
+            click.option("--docs", "docs_dir", default="docs", show_default=True, type=click.Path(path_type=Path)),
+            click.option("--templates", default="templates", show_default=True, type=click.Path(path_type=Path)),
+            click.option("--title", default="Experiments", show_default=True, help="Title of the home page."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _render(runs_dir: Path, templates: Path, title: str) -> tuple[Runs, dict[str, bytes]]:
     from rundocs.load.runs import load_runs
-    from rundocs.render.pages import render_pages, write_pages
+    from rundocs.render.pages import SiteOptions, render_site
 
     runs = load_runs(runs_dir)
-    report = write_pages(render_pages(runs, source=runs_dir.as_posix(), templates=templates), docs_dir)
+    options = SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates)
+    return runs, render_site(runs, options)
+
+
+@cli.command()
+@_site_options
+def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str) -> None:
+    """Write the pages generated from the runs into the docs folder."""
+    from rundocs.render.pages import write_site
+
+    runs, files = _render(runs_dir, templates, title)
+    report = write_site(files, docs_dir)
     click.echo(
-        f"{len(report.written)} pages written, {len(report.unchanged)} unchanged; "
+        f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed; "
         f"{len(runs.records)} runs, {len(runs.problems)} problems"
     )
+
+
+@cli.command()
+@_site_options
+def check(runs_dir: Path, docs_dir: Path, templates: Path, title: str) -> None:
+    """Exit 1 if the committed docs differ from what build would write (stale, missing, orphaned)."""
+    from rundocs.render.pages import check_site
+
+    _, files = _render(runs_dir, templates, title)
+    report = check_site(files, docs_dir)
+    for label, paths in (("stale", report.stale), ("missing", report.missing), ("orphaned", report.orphaned)):
+        for path in paths:
+            click.echo(f"{label}: {docs_dir.as_posix()}/{path}")
+    if not report.ok:
+        click.echo("the docs do not match the runs: run 'rundocs build' and commit the result", err=True)
+        raise SystemExit(1)
+    click.echo(f"{docs_dir.as_posix()}: {len(files)} generated files up to date")
 
 
 @cli.command()

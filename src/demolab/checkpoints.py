@@ -1,0 +1,38 @@
+"""Where a run's checkpoints live, and finding one again through the run's record."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import rundocs
+
+#: Checkpoints sit in this sub-folder of their run's folder (git-ignored).
+CHECKPOINT_DIR = "checkpoints"
+
+
+def checkpoint_file(run: rundocs.Run, which: str) -> Path:
+    """Path of checkpoint ``which`` (``best`` or ``last``) inside a recording run's folder."""
+    if run.folder is None:
+        raise RuntimeError(f"run {run.id!r} has no folder (recording failed), so its checkpoints have no home")
+    return run.folder / CHECKPOINT_DIR / f"{which}.pt"
+
+
+def find_checkpoint(runs_dir: Path, run_id: str, which: str = "best") -> Path:
+    """The file of checkpoint ``which`` that run ``run_id`` recorded, checked against its sha256.
+
+    Raises:
+        LookupError: The run or the checkpoint is not recorded.
+        ValueError: The file on disk is not the one recorded.
+    """
+    record = rundocs.load_runs(runs_dir).records.get(run_id)
+    if record is None:
+        raise LookupError(f"no run {run_id!r} in {runs_dir}")
+    wanted = f"{CHECKPOINT_DIR}/{which}.pt"
+    entry = next((c for c in record.checkpoints if c.path == wanted), None)
+    if entry is None:
+        raise LookupError(f"run {run_id!r} recorded no checkpoint {wanted!r}")
+    path = record.folder / entry.path
+    if hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
+        raise ValueError(f"{path} differs from the checkpoint run {run_id!r} recorded (sha256 mismatch)")
+    return path

@@ -1,0 +1,69 @@
+"""Which run a run is compared with, and what its configuration changed against it.
+
+The baseline is the run named in the run's ``config["baseline"]`` or in a ``baseline:<name>``
+tag (a run id, or a run name: the latest run of that name), else the first train run of the
+run's phase. A run without a phase and without a named baseline has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from rundocs.load.records import RunRecord
+from rundocs.record.schema import flatten
+
+
+class ConfigRow(NamedTuple):
+    key: str
+    value: Any
+    baseline_value: Any
+    changed: bool
+
+
+_MISSING = object()
+
+
+def find_baselines(records: Mapping[str, RunRecord]) -> dict[str, str | None]:
+    """Run id to the id of its baseline run (None when it has none or is its own)."""
+    by_name: dict[str, str] = {}
+    first_in_phase: dict[str, str] = {}
+    for run_id, record in sorted(records.items(), key=lambda item: (item[1].started_at, item[0])):
+        by_name[record.name] = run_id  # later runs of the same name win
+        if record.phase and record.kind == "train":
+            first_in_phase.setdefault(record.phase, run_id)
+    baselines: dict[str, str | None] = {}
+    for run_id, record in records.items():
+        named = _named_baseline(record)
+        if named is not None:
+            chosen = named if named in records else by_name.get(named)
+        else:
+            chosen = first_in_phase.get(record.phase) if record.phase else None
+        baselines[run_id] = chosen if chosen != run_id else None
+    return baselines
+
+
+def diff_config(config: Mapping[str, Any], baseline: Mapping[str, Any] | None) -> list[ConfigRow]:
+    """Every setting of ``config`` (dotted keys, sorted), marked where it differs from the baseline.
+
+    Settings the baseline has and the run lacks are listed too, with value None.
+    """
+    own = dict(flatten(config))
+    if baseline is None:
+        return [ConfigRow(key, value, None, False) for key, value in sorted(own.items())]
+    theirs = dict(flatten(baseline))
+    rows = []
+    for key in sorted(own.keys() | theirs.keys()):
+        value, other = own.get(key, _MISSING), theirs.get(key, _MISSING)
+        rows.append(
+            ConfigRow(key, None if value is _MISSING else value, None if other is _MISSING else other, value != other)
+        )
+    return rows
+
+
+def _named_baseline(record: RunRecord) -> str | None:
+    named = record.config.get("baseline")
+    if isinstance(named, str) and named:
+        return named
+    tags: Sequence[str] = [tag.removeprefix("baseline:") for tag in record.tags if tag.startswith("baseline:")]
+    return tags[0] if tags else None

@@ -1,0 +1,116 @@
+"""Plotly figures as plain figure specs (the JSON plotly.js draws), built from curves.
+
+Specs are built as dicts rather than ``go.Figure`` objects because a site can hold thousands
+of run pages and plotly's validation costs milliseconds per figure; the tests check that
+every spec is a valid ``go.Figure``. Long curves are downsampled by keeping the first, last,
+lowest and highest point of each bucket, so spikes and divergences survive.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from rundocs.analyse.curves import Curve
+
+#: Points per trace at most; the page stays small and the figure responsive.
+MAX_POINTS = 400
+_SPLIT_ORDER = ("train", "val", "valid", "validation", "test", "ood", "eval", "dev", "holdout", None)
+
+
+class _PanelInfo(NamedTuple):
+    base: str
+    traces: list[tuple[str, np.ndarray, np.ndarray]]
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points that keep the curve's shape and its extremes."""
+    if x.size <= max_points:
+        return x, y
+    buckets = max_points // 4
+    edges = np.linspace(0, x.size, buckets + 1).astype(int)
+    keep: list[int] = []
+    for start, stop in itertools.pairwise(edges):
+        part = y[start:stop]
+        finite = np.where(np.isfinite(part), part, np.nan)
+        picks = {start, stop - 1}
+        if not np.isnan(finite).all():
+            picks |= {start + int(np.nanargmin(finite)), start + int(np.nanargmax(finite))}
+        keep.extend(sorted(picks))
+    index = np.array(keep)
+    return x[index], y[index]
+
+
+def get_panels(curves: Sequence[Curve]) -> list[_PanelInfo]:
+    """One panel per base metric (loss first), one trace per split, train first."""
+    panels: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+    for curve in sorted(curves, key=lambda c: (c.metric.base != "loss", c.metric.base, _split_rank(c.metric.split))):
+        if curve.x.size:
+            x, y = downsample(curve.x, curve.y)
+            panels.setdefault(curve.metric.base, []).append((curve.metric.name, x, y))
+    return [_PanelInfo(base, traces) for base, traces in panels.items()]
+
+
+def plot_curves(curves: Sequence[Curve], axis: str) -> dict[str, Any] | None:
+    """Train vs validation curves, a panel per metric; None when there is nothing to draw."""
+    panels = get_panels(curves)
+    if not panels:
+        return None
+    rows = len(panels)
+    gap = 0.08 if rows > 1 else 0.0
+    height = (1 - gap * (rows - 1)) / rows
+    data: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {
+        "height": 260 * rows,
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
+        "legend": {"orientation": "h"},
+        "hovermode": "x unified",
+    }
+    for row, panel in enumerate(panels, start=1):
+        suffix = "" if row == 1 else str(row)
+        top = 1 - (row - 1) * (height + gap)
+        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "title": {"text": axis} if row == rows else {}}
+        if row > 1:
+            layout[f"xaxis{suffix}"]["matches"] = "x"
+        domain = [max(round(top - height, 4), 0.0) + 0.0, round(top, 4)]
+        layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "domain": domain, "title": {"text": panel.base}}
+        for name, x, y in panel.traces:
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers" if x.size <= 60 else "lines",
+                    "name": name,
+                    "x": _numbers(x),
+                    "y": _numbers(y),
+                    "xaxis": f"x{suffix}",
+                    "yaxis": f"y{suffix}",
+                }
+            )
+    return {"data": data, "layout": layout}
+
+
+def figure_json(spec: dict[str, Any]) -> str:
+    """The spec as JSON that is safe inside an HTML ``<script>`` element."""
+    text = json.dumps(spec, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _numbers(values: np.ndarray) -> list[float | int | None]:
+    """Compact, deterministic numbers: 6 significant digits; non-finite values become gaps."""
+    out: list[float | int | None] = []
+    for value in values.tolist():
+        if value != value or value in (float("inf"), float("-inf")):
+            out.append(None)
+        elif value == int(value) and abs(value) < 1e15:
+            out.append(int(value))
+        else:
+            out.append(float(f"{value:.6g}"))
+    return out
+
+
+def _split_rank(split: str | None) -> int:
+    return _SPLIT_ORDER.index(split) if split in _SPLIT_ORDER else len(_SPLIT_ORDER)

@@ -1,0 +1,167 @@
+"""Page models: what each template receives. Built from loaded runs and analysis, never from files.
+
+Templates see only these fields; every string in them is untrusted data that the templates
+escape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rundocs.analyse.baseline import ConfigRow, diff_config
+from rundocs.analyse.curves import MetricSummary, find_findings, get_curves, summarize, x_axis_name
+from rundocs.analyse.names import Direction
+from rundocs.formatting import format_number
+from rundocs.load.records import RunRecord
+from rundocs.load.runs import Runs
+from rundocs.render.figures import figure_json, plot_curves
+
+ERROR_LINE_LENGTH = 160
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One run in the experiment log."""
+
+    id: str
+    name: str
+    date: str
+    kind: str
+    phase: str | None
+    state: str
+    progress: str
+    results: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RunPage:
+    entry: LogEntry
+    record: RunRecord
+    axis: str
+    summaries: list[MetricSummary]
+    findings: list[str]
+    figure: str | None
+    config: list[ConfigRow]
+    baseline: LogEntry | None
+    started: str
+    ended: str | None
+    duration: str | None
+    env_rows: list[tuple[str, str]]
+
+
+def make_log_entry(runs: Runs, run_id: str) -> LogEntry:
+    record = runs.records[run_id]
+    row = runs.runs.loc[run_id]
+    last: Any = row["last_epoch"]
+    progress = ""
+    if not pd.isna(last):
+        progress = f"E{int(last):03d}" + (f"/{record.epochs:03d}" if record.epochs else "")
+    return LogEntry(
+        id=run_id,
+        name=record.name,
+        date=pd.Timestamp(record.started_at).tz_convert("UTC").strftime("%Y-%m-%d %H:%M"),
+        kind=record.kind,
+        phase=record.phase,
+        state=str(row["state"]),
+        progress=progress,
+        results=_key_results(runs, run_id),
+        error=_error_line(record),
+    )
+
+
+def make_run_page(
+    runs: Runs, run_id: str, baseline_id: str | None, directions: dict[str, Direction] | None = None
+) -> RunPage:
+    record = runs.records[run_id]
+    columns = runs.curves(run_id)
+    axis = x_axis_name(columns) if columns else "epoch"
+    curves = get_curves(columns, directions) if columns else []
+    summaries = [s for s in map(summarize, curves) if s is not None]
+    nonfinite: Any = runs.runs.at[run_id, "nonfinite"]
+    findings = find_findings(
+        curves,
+        axis=axis,
+        config=record.config,
+        nonfinite=nonfinite,
+        planned_epochs=record.epochs,
+        status=record.status,
+    )
+    spec = plot_curves(curves, axis)
+    baseline = runs.records[baseline_id] if baseline_id else None
+    duration: Any = runs.runs.at[run_id, "duration_s"]
+    return RunPage(
+        entry=make_log_entry(runs, run_id),
+        record=record,
+        axis=axis,
+        summaries=summaries,
+        findings=[finding.text for finding in findings],
+        figure=figure_json(spec) if spec else None,
+        config=diff_config(record.config, baseline.config if baseline else None),
+        baseline=make_log_entry(runs, baseline_id) if baseline_id else None,
+        started=_utc(record.started_at),
+        ended=_utc(record.ended_at) if record.ended_at else None,
+        duration=_duration(duration) if not pd.isna(duration) else None,
+        env_rows=_env_rows(record.env),
+    )
+
+
+def _env_rows(env: dict[str, Any]) -> list[tuple[str, str]]:
+    """The environment as label and text, in a fixed order, leaving out what was not captured."""
+    git = env.get("git") or {}
+    slurm = env.get("slurm") or {}
+    distributed = env.get("distributed") or {}
+    rows = [
+        ("git commit", git.get("commit")),
+        ("uncommitted changes", None if git.get("dirty") is None else ("yes" if git["dirty"] else "no")),
+        ("host", env.get("host")),
+        ("user", env.get("user")),
+        ("device", env.get("device")),
+        ("python", env.get("python")),
+        ("torch", env.get("torch")),
+        ("SLURM job", slurm.get("job_id")),
+        ("SLURM array task", slurm.get("array_task_id")),
+        ("world size", distributed.get("world_size")),
+        ("command", env.get("command")),
+    ]
+    return [(label, str(value)) for label, value in rows if value not in (None, "")]
+
+
+def _key_results(runs: Runs, run_id: str) -> str:
+    """The run's summary numbers, else the best validation values with their epochs."""
+    record = runs.records[run_id]
+    if record.summary:
+        return ", ".join(f"{key}={format_number(value)}" for key, value in sorted(record.summary.items()))
+    columns = runs.curves(run_id)
+    if not columns:
+        return ""
+    axis = x_axis_name(columns)
+    parts = []
+    for curve in get_curves(columns):
+        summary = summarize(curve)
+        if summary and summary.best is not None and curve.metric.split in ("val", "valid", "validation"):
+            parts.append(f"best {curve.metric.name}={format_number(summary.best)} ({axis} {summary.best_at})")
+    return ", ".join(parts[:4])
+
+
+def _error_line(record: RunRecord) -> str | None:
+    if record.error is None:
+        return None
+    message = " ".join(record.error.message.split())
+    line = f"{record.error.type}: {message}" if message else record.error.type
+    return line if len(line) <= ERROR_LINE_LENGTH else line[: ERROR_LINE_LENGTH - 1] + "…"
+
+
+def _utc(moment: Any) -> str:
+    return pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(np.round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
