@@ -22,6 +22,10 @@ _RECORDING_ENV = (
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite tests/golden/ from the current output")
+
+
 @pytest.fixture(autouse=True)
 def clean_recording_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see no SLURM, torchrun or rundocs variables unless they set them."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ def curve(epochs: int, start: float, best_at: int, best: float, end: float) -> l
 
 
 def write(run_id: str, rows: list[dict[str, Any]], notes: str | None = None, **fields: Any) -> None:
+    """A run folder; a run given only ``started_at`` ends (and last beat) an hour later."""
+    if "started_at" in fields and "updated_at" not in fields:
+        end = (datetime.fromisoformat(fields["started_at"]) + timedelta(hours=1)).isoformat()
+        fields = {"updated_at": end, "ended_at": end, **fields}
     folder = HERE / run_id
     folder.mkdir(parents=True)
     record = {

@@ -32,12 +32,14 @@ class Runs:
         metrics: The metric history, one row per logged line.
         problems: Every format problem found, with file and line; the runs they concern
             are left out (a bad metrics line drops that line only).
+        root: The runs folder that was read.
     """
 
     records: dict[str, RunRecord]
     runs: pd.DataFrame
     metrics: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    root: Path = Path("runs")
 
     def history(self, run_id: str) -> pd.DataFrame:
         """The metric history of one run, without columns it never logged."""
@@ -100,7 +102,7 @@ def load_runs(
     if not runs.empty:
         states = derive_states(runs, now or datetime.now(UTC), stalled_after)
         runs.insert(list(runs.columns).index("status") + 1, "state", states)
-    return Runs(records, runs, make_metrics_frame(list(records), metrics), problems)
+    return Runs(records, runs, make_metrics_frame(list(records), metrics), problems, root)
 
 
 def _start_order(item: ParsedRun) -> tuple[datetime, str]:

@@ -70,7 +70,7 @@ def make_log_entry(runs: Runs, run_id: str) -> LogEntry:
         state=str(row["state"]),
         progress=progress,
         results=_key_results(runs, run_id),
-        error=_error_line(record),
+        error=_error_line(record, None if pd.isna(last) else int(last)),
     )
 
 
@@ -148,11 +148,14 @@ def _key_results(runs: Runs, run_id: str) -> str:
     return ", ".join(parts[:4])
 
 
-def _error_line(record: RunRecord) -> str | None:
+def _error_line(record: RunRecord, last_epoch: int | None) -> str | None:
+    """``stopped at epoch 20: OSError: [Errno 28] No space left on device``, cut to one line."""
     if record.error is None:
         return None
     message = " ".join(record.error.message.split())
     line = f"{record.error.type}: {message}" if message else record.error.type
+    if last_epoch is not None:
+        line = f"stopped at epoch {last_epoch}: {line}"
     return line if len(line) <= ERROR_LINE_LENGTH else line[: ERROR_LINE_LENGTH - 1] + "…"
 
 

@@ -7,6 +7,7 @@ produce is an orphan, removed by ``build`` and reported by ``check``. Hand-writt
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,6 +18,7 @@ import pandas as pd
 
 from rundocs.analyse.baseline import find_baselines
 from rundocs.analyse.names import Direction
+from rundocs.load.problems import Problem
 from rundocs.load.runs import Runs
 from rundocs.render.environment import make_environment
 from rundocs.render.models import make_log_entry, make_run_page
@@ -77,7 +79,7 @@ def render_site(runs: Runs, options: SiteOptions) -> dict[str, bytes]:
         entries=[entries[i] for i in latest],
         archives=[_Archive(a.label, f"archive/{a.path}", a.size) for a in archives],
         link_prefix="",
-        problems=[str(problem) for problem in runs.problems],
+        problems=[_shown_problem(problem, runs.root, source) for problem in runs.problems],
     )
     for archive, ids in archives.items():
         pages[f"runs/archive/{archive.path}"] = log.render(
@@ -181,6 +183,15 @@ def _counts(runs: Runs) -> dict[str, Any]:
     states = runs.runs["state"].value_counts() if not runs.runs.empty else pd.Series(dtype=int)
     order = ["running", "stalled", "failed", "interrupted", "completed"]
     return {"total": len(runs.runs), "states": [(s, int(states[s])) for s in order if s in states]}
+
+
+def _shown_problem(problem: Problem, root: Path, source: str) -> str:
+    """The problem with its path under the runs folder's display name, the same on every machine."""
+    try:
+        relative = Path(problem.path).relative_to(root).as_posix()
+    except ValueError:
+        return str(problem)
+    return str(dataclasses.replace(problem, path=f"{source}/{relative}"))
 
 
 def _assets() -> dict[str, bytes]:

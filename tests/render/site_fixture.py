@@ -1,0 +1,19 @@
+"""The fixture runs (tests/data/runs) rendered as a site, at a fixed moment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import rundocs
+from rundocs.render.pages import SiteOptions, render_site
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "runs"
+#: r2 is 5 minutes silent (running); stuck is hours silent (stalled).
+NOW = datetime(2026, 1, 2, 9, 40, tzinfo=UTC)
+
+
+def render_fixture_site(runs_dir: Path = DATA) -> dict[str, str]:
+    runs = rundocs.load_runs(runs_dir, now=NOW)
+    files = render_site(runs, SiteOptions(source="runs", title="Fixture lab"))
+    return {path: content.decode() for path, content in files.items() if path.endswith(".md")}
