@@ -9,7 +9,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", ".ci/constraints.txt")
-TEST_GROUP = ("pytest>=8", "hypothesis>=6.100")
+TEST_GROUP = ("pytest>=8", "hypothesis>=6.100", "playwright>=1.45")
 LAB_GROUP = ("scikit-learn>=1.4", "tqdm>=4.66")
 
 
@@ -27,6 +27,14 @@ def docs(session: nox.Session) -> None:
     session.run("rundocs", "validate")
     session.run("rundocs", "build")
     session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """Fail if runs/ breaks the format or the committed docs/ differ from what build writes."""
+    session.install(*CONSTRAINTS, "-e", ".")
+    session.run("rundocs", "validate")
+    session.run("rundocs", "check")
 
 
 @nox.session

@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from rundocs.formatting import format_number
 
 #: Characters that would start Markdown syntax inside a table cell or a line of text.
+_HEADING = re.compile(r"^(#{1,4} )", re.MULTILINE)
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data)\s*:")
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|#!"})
 
@@ -43,9 +44,13 @@ def code_block(text: Any, indent: int = 0) -> Markup:
 
 
 def notes(text: Any) -> Markup:
-    """A person's Markdown notes: formatting kept, raw HTML shown as text, script links disabled."""
+    """A person's Markdown notes: formatting kept, raw HTML shown as text, script links disabled.
+
+    Headings move down two levels so the notes' ``# Title`` sits under the page's "Notes".
+    """
     escaped = str(escape(str(text)))
-    return Markup(_UNSAFE_SCHEME.sub(r"unsafe-\1-", escaped).rstrip("\n"))
+    demoted = _HEADING.sub(r"##\1", escaped)
+    return Markup(_UNSAFE_SCHEME.sub(r"unsafe-\1-", demoted).rstrip("\n"))
 
 
 def filesize(size: Any) -> str:

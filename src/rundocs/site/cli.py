@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from rundocs import env
 from rundocs.exceptions import RundocsError
+from rundocs.site.mkdocs_config import read_site_name
 
 if TYPE_CHECKING:
     from rundocs.load.runs import Runs
@@ -28,25 +32,26 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
             click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path)),
             click.option("--docs", "docs_dir", default="docs", show_default=True, type=click.Path(path_type=Path)),
             click.option("--templates", default="templates", show_default=True, type=click.Path(path_type=Path)),
-            click.option("--title", default="Experiments", show_default=True, help="Title of the home page."),
+            click.option("--title", default=None, help="Title of the home page [default: site_name of mkdocs.yml]."),
         ]
     ):
         function = option(function)
     return function
 
 
-def _render(runs_dir: Path, templates: Path, title: str) -> tuple[Runs, dict[str, bytes]]:
+def _render(runs_dir: Path, templates: Path, title: str | None) -> tuple[Runs, dict[str, bytes]]:
     from rundocs.load.runs import load_runs
     from rundocs.render.pages import SiteOptions, render_site
 
-    runs = load_runs(runs_dir)
+    runs = load_runs(runs_dir, now=_now())
+    title = title or read_site_name(Path("mkdocs.yml")) or "Experiments"
     options = SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates)
     return runs, render_site(runs, options)
 
 
 @cli.command()
 @_site_options
-def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str) -> None:
+def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None) -> None:
     """Write the pages generated from the runs into the docs folder."""
     from rundocs.render.pages import write_site
 
@@ -60,7 +65,7 @@ def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str) -> None:
 
 @cli.command()
 @_site_options
-def check(runs_dir: Path, docs_dir: Path, templates: Path, title: str) -> None:
+def check(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None) -> None:
     """Exit 1 if the committed docs differ from what build would write (stale, missing, orphaned)."""
     from rundocs.render.pages import check_site
 
@@ -87,6 +92,17 @@ def validate(runs_dir: Path) -> None:
     if problems:
         raise SystemExit(1)
     click.echo(f"{runs_dir}: no problems")
+
+
+def _now() -> datetime | None:
+    """``SOURCE_DATE_EPOCH`` when set, so that a build at another time gives the same pages."""
+    value = os.environ.get(env.SOURCE_DATE_EPOCH)
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except ValueError as error:
+        raise click.UsageError(f"{env.SOURCE_DATE_EPOCH} must be whole seconds, got {value!r}") from error
 
 
 def main() -> None:
