@@ -154,3 +154,13 @@ def test_writes_by_another_process_owner_are_read(tmp_path: Path) -> None:
     folder = write_run(tmp_path, "theirs", ROWS)
     os.chmod(folder / "metrics.jsonl", 0o444)
     assert len(rundocs.load_runs(tmp_path, strict=True).metrics) == 5
+
+
+def test_a_time_that_fits_the_pattern_but_does_not_exist_is_a_problem(tmp_path: Path) -> None:
+    write_run(tmp_path, "late", ROWS, started_at="2026-01-01T24:00:00+00:00")
+    write_run(tmp_path, "ok", ROWS)
+    loaded = rundocs.load_runs(tmp_path)
+    assert list(loaded.records) == ["ok"]
+    assert [p.message for p in loaded.problems] == [
+        "field 'started_at': '2026-01-01T24:00:00+00:00' is not a valid date and time"
+    ]

@@ -75,10 +75,25 @@ def read_record(folder: Path) -> tuple[RunRecord | None, list[Problem]]:
     messages = check_record(data)
     if messages:
         return None, [Problem(str(path), None, message) for message in messages]
+    bad_times = [key for key in ("started_at", "updated_at", "ended_at") if not _valid_time(data.get(key))]
+    if bad_times:
+        return None, [
+            Problem(str(path), None, f"field {k!r}: {data[k]!r} is not a valid date and time") for k in bad_times
+        ]
     problems = []
     if data["id"] != folder.name:
         problems.append(Problem(str(path), None, f"id {data['id']!r} differs from its folder; read as {folder.name!r}"))
     return _to_record(data, folder), problems
+
+
+def _valid_time(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _to_record(data: dict[str, Any], folder: Path) -> RunRecord:

@@ -54,10 +54,15 @@ class RunPage:
     env_rows: list[tuple[str, str]]
 
 
-def make_log_entry(runs: Runs, run_id: str) -> LogEntry:
+def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
+    """The derived columns that pages show, per run, read from the frame once."""
+    columns = ["state", "last_epoch", "duration_s", "nonfinite"]
+    return runs.runs[columns].to_dict("index") if not runs.runs.empty else {}  # type: ignore[return-value]
+
+
+def make_log_entry(runs: Runs, run_id: str, facts: dict[str, Any]) -> LogEntry:
     record = runs.records[run_id]
-    row = runs.runs.loc[run_id]
-    last: Any = row["last_epoch"]
+    last: Any = facts["last_epoch"]
     progress = ""
     if not pd.isna(last):
         progress = f"E{int(last):03d}" + (f"/{record.epochs:03d}" if record.epochs else "")
@@ -67,7 +72,7 @@ def make_log_entry(runs: Runs, run_id: str) -> LogEntry:
         date=pd.Timestamp(record.started_at).tz_convert("UTC").strftime("%Y-%m-%d %H:%M"),
         kind=record.kind,
         phase=record.phase,
-        state=str(row["state"]),
+        state=str(facts["state"]),
         progress=progress,
         results=_key_results(runs, run_id),
         error=_error_line(record, None if pd.isna(last) else int(last)),
@@ -75,34 +80,38 @@ def make_log_entry(runs: Runs, run_id: str) -> LogEntry:
 
 
 def make_run_page(
-    runs: Runs, run_id: str, baseline_id: str | None, directions: dict[str, Direction] | None = None
+    runs: Runs,
+    run_id: str,
+    facts: dict[str, Any],
+    entries: dict[str, LogEntry],
+    baseline_id: str | None,
+    directions: dict[str, Direction] | None = None,
 ) -> RunPage:
     record = runs.records[run_id]
     columns = runs.curves(run_id)
     axis = x_axis_name(columns) if columns else "epoch"
     curves = get_curves(columns, directions) if columns else []
     summaries = [s for s in map(summarize, curves) if s is not None]
-    nonfinite: Any = runs.runs.at[run_id, "nonfinite"]
     findings = find_findings(
         curves,
         axis=axis,
         config=record.config,
-        nonfinite=nonfinite,
+        nonfinite=facts["nonfinite"],
         planned_epochs=record.epochs,
         status=record.status,
     )
     spec = plot_curves(curves, axis)
     baseline = runs.records[baseline_id] if baseline_id else None
-    duration: Any = runs.runs.at[run_id, "duration_s"]
+    duration: Any = facts["duration_s"]
     return RunPage(
-        entry=make_log_entry(runs, run_id),
+        entry=entries[run_id],
         record=record,
         axis=axis,
         summaries=summaries,
         findings=[finding.text for finding in findings],
         figure=figure_json(spec) if spec else None,
         config=diff_config(record.config, baseline.config if baseline else None),
-        baseline=make_log_entry(runs, baseline_id) if baseline_id else None,
+        baseline=entries[baseline_id] if baseline_id else None,
         started=_utc(record.started_at),
         ended=_utc(record.ended_at) if record.ended_at else None,
         duration=_duration(duration) if not pd.isna(duration) else None,
