@@ -1,0 +1,64 @@
+"""An optional MkDocs plugin: regenerate the pages on every build and on ``mkdocs serve``.
+
+The generated pages are plain Markdown files that ``rundocs build`` writes without MkDocs;
+this plugin only runs the same build before MkDocs reads ``docs/`` and makes ``mkdocs
+serve`` watch the runs and templates. Problems in the runs folder are logged as warnings,
+so ``mkdocs build --strict`` fails on them while a normal build still produces the site.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+
+from rundocs.exceptions import RundocsError
+
+log = logging.getLogger(f"mkdocs.plugins.{__name__}")
+
+
+class RundocsPluginConfig(base.Config):
+    runs = c.Type(str, default="runs")
+    """Runs folder, relative to mkdocs.yml."""
+    templates = c.Type(str, default="templates")
+    """Project templates that override the packaged ones, relative to mkdocs.yml."""
+    title = c.Optional(c.Type(str))
+    """Home page title; defaults to ``site_name``."""
+
+
+class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        from rundocs.load.runs import load_runs
+        from rundocs.render.pages import SiteOptions, render_site, write_site
+
+        root = Path(config.config_file_path or ".").resolve().parent
+        runs_dir = root / self.config.runs
+        try:
+            runs = load_runs(runs_dir)
+            options = SiteOptions(
+                source=self.config.runs,
+                title=self.config.title or config.site_name,
+                templates=root / self.config.templates,
+            )
+            report = write_site(render_site(runs, options), Path(config.docs_dir))
+        except RundocsError as error:
+            raise PluginError(str(error)) from error
+        for problem in runs.problems:
+            log.warning("%s", problem)
+        log.info(
+            "%d pages written, %d unchanged, %d removed from %d runs",
+            len(report.written), len(report.unchanged), len(report.removed), len(runs.records),
+        )  # fmt: skip
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        root = Path(config.config_file_path or ".").resolve().parent
+        for folder in (self.config.runs, self.config.templates):
+            if (root / folder).is_dir():
+                server.watch(str(root / folder))
+        return server

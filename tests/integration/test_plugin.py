@@ -1,0 +1,50 @@
+"""The optional MkDocs plugin: a plain `mkdocs build` regenerates the pages first."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parents[0] / "data" / "runs"
+
+
+def make_project(root: Path, runs: list[str]) -> Path:
+    config = yaml.safe_load((HERE / "minimal" / "mkdocs.yml").read_text())
+    config["plugins"] = ["search", {"rundocs": {"title": "Plugin lab"}}]
+    config.pop("strict")
+    (root / "docs").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    for name in runs:
+        shutil.copytree(DATA / name, root / "runs" / name)
+    return root
+
+
+def mkdocs(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *args], cwd=project, capture_output=True, text=True, check=False
+    )
+
+
+def test_build_generates_pages_from_the_runs(tmp_path: Path) -> None:
+    project = make_project(tmp_path, ["20260101_100000_base", "20260102_090000_fail"])
+    done = mkdocs(project, "--strict")
+    assert done.returncode == 0, done.stderr
+    assert (project / "docs" / "runs" / "20260102_090000_fail.md").is_file()
+    html = (project / "site" / "runs" / "20260102_090000_fail" / "index.html").read_text()
+    assert "No space left on device" in html
+    assert "# Plugin lab" in (project / "docs" / "index.md").read_text()
+
+
+def test_a_broken_run_fails_strict_builds_but_not_the_site(tmp_path: Path) -> None:
+    project = make_project(tmp_path, ["20260101_100000_base", "broken"])
+    strict = mkdocs(project, "--strict")
+    assert strict.returncode == 1
+    assert "WARNING -  runs/broken/run.json:2: invalid JSON" in strict.stderr.replace(str(project) + "/", "")
+    relaxed = mkdocs(project)
+    assert relaxed.returncode == 0
+    assert (project / "site" / "runs" / "20260101_100000_base" / "index.html").is_file()
