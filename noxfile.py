@@ -9,7 +9,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", ".ci/constraints.txt")
-TEST_GROUP = ("pytest>=8", "hypothesis>=6.100", "playwright>=1.45")
+TEST_GROUP = ("pytest>=8", "hypothesis>=6.100", "playwright>=1.45", "zensical")
 LAB_GROUP = ("scikit-learn>=1.4", "tqdm>=4.66")
 
 
@@ -27,6 +27,14 @@ def docs(session: nox.Session) -> None:
     session.run("rundocs", "validate")
     session.run("rundocs", "build")
     session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def zensical(session: nox.Session) -> None:
+    """Build the same docs/ with Zensical, Material for MkDocs' successor, into site/."""
+    session.install(*CONSTRAINTS, "-e", ".", "zensical")
+    session.run("rundocs", "build")
+    session.run("zensical", "build", "--clean")
 
 
 @nox.session

@@ -89,3 +89,19 @@ def test_run_page_in_a_real_browser(site: Path, browser: object, tmp_path: Path)
     page.screenshot(path=tmp_path / "run-page.png", full_page=True)
     if os.environ.get("RUNDOCS_SCREENSHOT"):
         shutil.copy(tmp_path / "run-page.png", os.environ["RUNDOCS_SCREENSHOT"])
+
+
+def test_the_same_docs_build_with_zensical(site: Path, tmp_path: Path) -> None:
+    """Zensical reads mkdocs.yml and plain Markdown: no plugin is needed for the pages."""
+    zensical = Path(sys.executable).with_name("zensical")
+    if not zensical.exists():
+        if os.environ.get("CI"):
+            pytest.fail("the test environment must install zensical")
+        pytest.skip("zensical is not installed")
+    project = site.parent
+    done = subprocess.run([str(zensical), "build"], cwd=project, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    html = (project / "site" / HOSTILE).read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
+    assert '<div class="rd-figure"><script type="application/json">' in html
+    assert "<title>Run 20260103_090000_hostile" in html  # Zensical does not escape a derived title

@@ -6,6 +6,7 @@ escape.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,9 @@ from rundocs.load.runs import Runs
 from rundocs.render.figures import figure_json, plot_curves
 
 ERROR_LINE_LENGTH = 160
+#: Names made of these characters go into the browser title as they are; others are replaced
+#: by the run id, because not every site generator escapes the <title> it derives.
+_PLAIN_TITLE = re.compile(r"[A-Za-z0-9 _.,:;+=@%()/-]{1,120}")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class RunPage:
+    title: str
     entry: LogEntry
     record: RunRecord
     axis: str
@@ -104,6 +109,7 @@ def make_run_page(
     baseline = runs.records[baseline_id] if baseline_id else None
     duration: Any = facts["duration_s"]
     return RunPage(
+        title=record.name if _PLAIN_TITLE.fullmatch(record.name) else f"Run {run_id}",
         entry=entries[run_id],
         record=record,
         axis=axis,
