@@ -1,21 +1,34 @@
-"""Per-run memo of parsed folders, keyed by the size and mtime of each file.
+"""Memo of parsed run folders, keyed by the size and mtime of each file, in memory and on disk.
 
 A reload re-reads only the run folders whose files changed; when none changed it costs one
-``stat`` per file. The memo lives in the process (``mkdocs serve``, notebooks, the build).
+``stat`` per file. The in-process memo serves ``mkdocs serve`` and notebooks. The optional
+disk cache serves a new process (``rundocs build`` after one run changed): a JSON index and
+one ``.npy`` array of every metric value, read with ``allow_pickle=False``, so a cache file
+from anywhere can at worst be wrong, never run code. A cache that cannot be read or written
+is ignored.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+import rundocs
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
 from rundocs.load.problems import Problem
-from rundocs.load.records import RunRecord, read_record
-from rundocs.record.schema import METRICS_FILE, NOTES_FILE, RUN_FILE
+from rundocs.load.records import RunRecord, parse_record, read_record
+from rundocs.record.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 
 Signature = tuple[tuple[int, int] | None, ...]
+_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 1"
+_INDEX = "runs.json"
+_VALUES = "values.npy"
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,7 @@ class ParsedRun:
 
     signature: Signature
     record: RunRecord | None
+    record_text: str | None
     metrics: ParsedMetrics
     problems: tuple[Problem, ...]
 
@@ -31,13 +45,13 @@ class ParsedRun:
 _memo: dict[Path, ParsedRun] = {}
 
 
-def read_run_folder(folder: Path) -> ParsedRun:
-    """The parsed folder, from the memo when none of its files changed."""
-    signature = _signature(folder)
+def read_run_folder(folder: Path) -> tuple[ParsedRun, bool]:
+    """The parsed folder, and whether it had to be read (False: from the memo)."""
+    signature = get_signature(folder)
     cached = _memo.get(folder)
     if cached is not None and cached.signature == signature:
-        return cached
-    record, problems = read_record(folder)
+        return cached, False
+    record, text, problems = read_record(folder)
     metrics = ParsedMetrics({}, 0)
     if record is not None:
         path = folder / METRICS_FILE
@@ -50,9 +64,9 @@ def read_run_folder(folder: Path) -> ParsedRun:
             problems.append(Problem(str(path), None, f"cannot read: {error}"))
         metrics, metric_problems = parse_metrics(raw, str(path))
         problems.extend(metric_problems)
-    parsed = ParsedRun(signature, record, metrics, tuple(problems))
+    parsed = ParsedRun(signature, record, text, metrics, tuple(problems))
     _memo[folder] = parsed
-    return parsed
+    return parsed, True
 
 
 def forget(keep: set[Path], under: Path) -> None:
@@ -61,8 +75,71 @@ def forget(keep: set[Path], under: Path) -> None:
         del _memo[folder]
 
 
-def _signature(folder: Path) -> Signature:
+def get_signature(folder: Path) -> Signature:
     return tuple(_stat(folder / name) for name in (RUN_FILE, METRICS_FILE, NOTES_FILE))
+
+
+def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
+    """Put the disk cache's entries for ``root`` into the memo (the memo still checks signatures)."""
+    try:
+        index = json.loads((cache_dir / _INDEX).read_text("utf-8"))
+        if index.get("version") != _CACHE_VERSION or index.get("root") != str(root.resolve()):
+            return
+        values = np.load(cache_dir / _VALUES, allow_pickle=False)
+    except (OSError, ValueError):
+        return
+    for name, entry in index["runs"].items():
+        folder = root / name
+        if folder in _memo:
+            continue
+        record, _ = parse_record(entry["text"], folder, validate=False)
+        columns = {key: values[start : start + entry["length"]] for key, start in entry["columns"].items()}
+        metrics = ParsedMetrics(columns, entry["length"], entry["first_nonfinite"])
+        problems = tuple(Problem(*problem) for problem in entry["problems"])
+        signature = tuple(tuple(item) if item else None for item in entry["signature"])
+        _memo[folder] = ParsedRun(signature, record, entry["text"], metrics, problems)
+
+
+def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], folders: list[Path]) -> None:
+    """Write the readable runs of ``root`` to the disk cache, atomically; failures are ignored."""
+    runs: dict[str, Any] = {}
+    chunks: list[np.ndarray] = []
+    offset = 0
+    for folder, item in zip(folders, parsed, strict=True):
+        if item.record_text is None:
+            continue
+        columns = {}
+        for key, values in item.metrics.columns.items():
+            columns[key] = offset
+            chunks.append(values)
+            offset += values.size
+        runs[folder.name] = {
+            "signature": item.signature,
+            "text": item.record_text,
+            "length": item.metrics.length,
+            "columns": columns,
+            "first_nonfinite": item.metrics.first_nonfinite,
+            "problems": [[p.path, p.line, p.message] for p in item.problems],
+        }
+    index = {"version": _CACHE_VERSION, "root": str(root.resolve()), "runs": runs}
+    values = np.concatenate(chunks) if chunks else np.empty(0)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _replace(cache_dir / _VALUES, lambda file: np.save(file, values, allow_pickle=False))
+        _replace(cache_dir / _INDEX, lambda file: file.write(json.dumps(index).encode()))
+    except OSError:
+        return
+
+
+def _replace(target: Path, write: Any) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

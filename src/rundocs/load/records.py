@@ -56,15 +56,22 @@ class RunRecord:
     notes: str | None
 
 
-def read_record(folder: Path) -> tuple[RunRecord | None, list[Problem]]:
-    """The record of one run folder, or None with the problems that prevent reading it."""
+def read_record(folder: Path) -> tuple[RunRecord | None, str | None, list[Problem]]:
+    """The record of one run folder and its ``run.json`` text, or None with the problems."""
     path = folder / RUN_FILE
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        return None, [Problem(str(folder), None, f"no {RUN_FILE}: not a run folder, or its run never started")]
+        return None, None, [Problem(str(folder), None, f"no {RUN_FILE}: not a run folder, or its run never started")]
     except (OSError, UnicodeDecodeError) as error:
-        return None, [Problem(str(path), None, f"cannot read: {error}")]
+        return None, None, [Problem(str(path), None, f"cannot read: {error}")]
+    record, problems = parse_record(text, folder)
+    return record, text if record is not None else None, problems
+
+
+def parse_record(text: str, folder: Path, *, validate: bool = True) -> tuple[RunRecord | None, list[Problem]]:
+    """A ``run.json`` text as a record; ``validate=False`` only for text validated before (the cache)."""
+    path = folder / RUN_FILE
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -72,7 +79,7 @@ def read_record(folder: Path) -> tuple[RunRecord | None, list[Problem]]:
     if isinstance(data, dict) and data.get("format") != FORMAT:
         found = data.get("format")
         return None, [Problem(str(path), None, f"unknown format {found!r}: this rundocs reads {FORMAT!r}")]
-    messages = check_record(data)
+    messages = check_record(data) if validate else []
     if messages:
         return None, [Problem(str(path), None, message) for message in messages]
     bad_times = [key for key in ("started_at", "updated_at", "ended_at") if not _valid_time(data.get(key))]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rundocs.exceptions import RunFormatError
-from rundocs.load.cache import ParsedRun, forget, read_run_folder
+from rundocs.load.cache import ParsedRun, fill_memo_from_disk, forget, read_run_folder, save_memo_to_disk
 from rundocs.load.frames import make_metrics_frame, make_runs_frame
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord
@@ -73,6 +73,7 @@ def load_runs(
     strict: bool = False,
     stalled_after: timedelta = DEFAULT_STALLED_AFTER,
     now: datetime | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Runs:
     """Read every run folder under ``path``.
 
@@ -84,14 +85,20 @@ def load_runs(
         strict: Raise ``RunFormatError`` listing every problem instead of skipping.
         stalled_after: Minimum silence before a running run reads as stalled.
         now: The moment states are judged at; defaults to the current time.
+        cache_dir: Also keep parsed runs in this folder, for the next process.
 
     Raises:
         RunFormatError: In strict mode, when any problem was found.
     """
     root = Path(path)
     folders = _run_folders(root)
+    if cache_dir is not None:
+        fill_memo_from_disk(Path(cache_dir), root)
     forget(set(folders), root)
-    parsed = [read_run_folder(folder) for folder in folders]
+    results = [read_run_folder(folder) for folder in folders]
+    parsed = [item for item, _ in results]
+    if cache_dir is not None and any(was_read for _, was_read in results):
+        save_memo_to_disk(Path(cache_dir), root, parsed, folders)
     problems = sorted(problem for item in parsed for problem in item.problems)
     if strict and problems:
         raise RunFormatError(problems)

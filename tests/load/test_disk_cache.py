@@ -1,0 +1,84 @@
+"""The disk cache: a new process reads unchanged runs from it, and a bad cache is only ignored."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from tests.helpers import write_run
+
+ROWS = [{"epoch": e, "time": 1.0 * e, "loss": 1.0 / e, "acc": "NaN" if e == 2 else 0.1 * e} for e in range(1, 6)]
+
+LOAD = textwrap.dedent("""
+    import json, sys
+    from unittest import mock
+    import rundocs
+    from rundocs.load import cache
+    with mock.patch.object(cache, "read_record", wraps=cache.read_record) as reads:  # a spy: counts reads
+        runs = rundocs.load_runs(sys.argv[1], cache_dir=sys.argv[2])
+    print(json.dumps({
+        "read": sorted(call.args[0].name for call in reads.call_args_list),
+        "metrics": runs.metrics.astype(str).values.tolist(),
+        "names": [r.name for r in runs.records.values()],
+        "nonfinite": {k: v for k, v in runs.runs["nonfinite"].items()},
+        "problems": [str(p) for p in runs.problems],
+    }))
+""")
+
+
+def load_in_new_process(runs: Path, cache: Path, env: dict[str, str]) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", LOAD, str(runs), str(cache)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def test_a_new_process_reads_only_what_changed(tmp_path: Path, child_env: dict[str, str]) -> None:
+    runs, cache = tmp_path / "runs", tmp_path / "cache"
+    for name in ("a", "b", "c"):
+        write_run(runs, name, ROWS)
+    (runs / "c" / "metrics.jsonl").write_text('{"epoch": 1, "loss": "bad"}\n')
+
+    cold = load_in_new_process(runs, cache, child_env)
+    warm = load_in_new_process(runs, cache, child_env)
+    with open(runs / "b" / "metrics.jsonl", "a") as file:
+        file.write(json.dumps({"epoch": 6, "loss": 0.1}) + "\n")
+    changed = load_in_new_process(runs, cache, child_env)
+
+    assert cold["read"] == ["a", "b", "c"] and warm["read"] == [] and changed["read"] == ["b"]
+    assert {k: v for k, v in warm.items() if k != "read"} == {k: v for k, v in cold.items() if k != "read"}
+    assert cold["nonfinite"] == {"a": {"acc": 2}, "b": {"acc": 2}, "c": {}}
+    assert len(cold["problems"]) == 1 and cold["problems"] == warm["problems"]  # type: ignore[arg-type]
+    assert len(changed["metrics"]) == len(cold["metrics"]) + 1  # type: ignore[arg-type]
+
+
+def test_a_corrupt_or_hostile_cache_is_ignored(tmp_path: Path, child_env: dict[str, str]) -> None:
+    runs, cache = tmp_path / "runs", tmp_path / "cache"
+    write_run(runs, "a", ROWS)
+    cold = load_in_new_process(runs, cache, child_env)
+
+    (cache / "runs.json").write_text("{not json")
+    assert load_in_new_process(runs, cache, child_env)["read"] == ["a"]
+
+    marker = tmp_path / "pwned"
+    index = json.loads((cache / "runs.json").read_text())
+    np.save(cache / "values.npy", np.array([_Boom(marker)], dtype=object), allow_pickle=True)
+    (cache / "runs.json").write_text(json.dumps(index))
+    again = load_in_new_process(runs, cache, child_env)
+    assert again["read"] == ["a"] and again["metrics"] == cold["metrics"]
+    assert not marker.exists()
+
+
+class _Boom:
+    """Unpickling this would create a file: the cache must never unpickle."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
