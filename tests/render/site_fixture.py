@@ -15,5 +15,5 @@ NOW = datetime(2026, 1, 2, 9, 40, tzinfo=UTC)
 
 def render_fixture_site(runs_dir: Path = DATA) -> dict[str, str]:
     runs = rundocs.load_runs(runs_dir, now=NOW)
-    files = render_site(runs, SiteOptions(source="runs", title="Fixture lab"))
-    return {path: content.decode() for path, content in files.items() if path.endswith(".md")}
+    site = render_site(runs, SiteOptions(source="runs", title="Fixture lab"))
+    return {path: content.decode() for path, content in site.files.items() if path.endswith(".md")}

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rundocs.exceptions import RunFormatError
-from rundocs.load.cache import ParsedRun, fill_memo_from_disk, forget, read_run_folder, save_memo_to_disk
+from rundocs.load.cache import ParsedRun, Signature, fill_memo_from_disk, forget, read_run_folder, save_memo_to_disk
 from rundocs.load.frames import make_metrics_frame, make_runs_frame
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord
@@ -33,6 +33,7 @@ class Runs:
         problems: Every format problem found, with file and line; the runs they concern
             are left out (a bad metrics line drops that line only).
         root: The runs folder that was read.
+        signatures: Per run, the size and mtime of its files: what a page built from it depends on.
     """
 
     records: dict[str, RunRecord]
@@ -40,6 +41,7 @@ class Runs:
     metrics: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     root: Path = Path("runs")
+    signatures: dict[str, Signature] = field(default_factory=dict)
 
     def history(self, run_id: str) -> pd.DataFrame:
         """The metric history of one run, without columns it never logged."""
@@ -109,7 +111,8 @@ def load_runs(
     if not runs.empty:
         states = derive_states(runs, now or datetime.now(UTC), stalled_after)
         runs.insert(list(runs.columns).index("status") + 1, "state", states)
-    return Runs(records, runs, make_metrics_frame(list(records), metrics), problems, root)
+    signatures = {item.record.id: item.signature for item in readable if item.record is not None}
+    return Runs(records, runs, make_metrics_frame(list(records), metrics), problems, root, signatures)
 
 
 def _start_order(item: ParsedRun) -> tuple[datetime, str]:

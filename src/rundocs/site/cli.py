@@ -17,6 +17,7 @@ from rundocs.site.mkdocs_config import read_site_name
 
 if TYPE_CHECKING:
     from rundocs.load.runs import Runs
+    from rundocs.render.pages import RenderedSite
 
 
 @click.group()
@@ -33,30 +34,44 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
             click.option("--docs", "docs_dir", default="docs", show_default=True, type=click.Path(path_type=Path)),
             click.option("--templates", default="templates", show_default=True, type=click.Path(path_type=Path)),
             click.option("--title", default=None, help="Title of the home page [default: site_name of mkdocs.yml]."),
+            click.option(
+                "--cache",
+                default=".rundocs-cache",
+                show_default=True,
+                type=click.Path(path_type=Path),
+                help="Folder for parsed runs and the page manifest, so a rebuild redoes only what changed.",
+            ),
+            click.option("--no-cache", is_flag=True, help="Read every run and render every page."),
         ]
     ):
         function = option(function)
     return function
 
 
-def _render(runs_dir: Path, templates: Path, title: str | None) -> tuple[Runs, dict[str, bytes]]:
+def _render(
+    runs_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path | None
+) -> tuple[Runs, RenderedSite]:
     from rundocs.load.runs import load_runs
+    from rundocs.render.manifest import read_manifest
     from rundocs.render.pages import SiteOptions, render_site
 
-    runs = load_runs(runs_dir, now=_now())
+    runs = load_runs(runs_dir, now=_now(), cache_dir=cache)
     title = title or read_site_name(Path("mkdocs.yml")) or "Experiments"
     options = SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates)
-    return runs, render_site(runs, options)
+    return runs, render_site(runs, options, docs_dir, read_manifest(cache))
 
 
 @cli.command()
 @_site_options
-def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None) -> None:
+def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path, no_cache: bool) -> None:
     """Write the pages generated from the runs into the docs folder."""
+    from rundocs.render.manifest import write_manifest
     from rundocs.render.pages import write_site
 
-    runs, files = _render(runs_dir, templates, title)
-    report = write_site(files, docs_dir)
+    runs, site = _render(runs_dir, docs_dir, templates, title, None if no_cache else cache)
+    report = write_site(site, docs_dir)
+    if not no_cache:
+        write_manifest(cache, site.manifest)
     click.echo(
         f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed; "
         f"{len(runs.records)} runs, {len(runs.problems)} problems"
@@ -65,19 +80,19 @@ def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None) ->
 
 @cli.command()
 @_site_options
-def check(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None) -> None:
+def check(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path, no_cache: bool) -> None:
     """Exit 1 if the committed docs differ from what build would write (stale, missing, orphaned)."""
     from rundocs.render.pages import check_site
 
-    _, files = _render(runs_dir, templates, title)
-    report = check_site(files, docs_dir)
+    _, site = _render(runs_dir, docs_dir, templates, title, None if no_cache else cache)
+    report = check_site(site, docs_dir)
     for label, paths in (("stale", report.stale), ("missing", report.missing), ("orphaned", report.orphaned)):
         for path in paths:
             click.echo(f"{label}: {docs_dir.as_posix()}/{path}")
     if not report.ok:
         click.echo("the docs do not match the runs: run 'rundocs build' and commit the result", err=True)
         raise SystemExit(1)
-    click.echo(f"{docs_dir.as_posix()}: {len(files)} generated files up to date")
+    click.echo(f"{docs_dir.as_posix()}: {len(site.paths())} generated files up to date")
 
 
 @cli.command()

@@ -30,23 +30,30 @@ class RundocsPluginConfig(base.Config):
     """Project templates that override the packaged ones, relative to mkdocs.yml."""
     title = c.Optional(c.Type(str))
     """Home page title; defaults to ``site_name``."""
+    cache = c.Type(str, default=".rundocs-cache")
+    """Parsed runs and the page manifest, relative to mkdocs.yml: rebuilds redo only what changed."""
 
 
 class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         from rundocs.load.runs import load_runs
+        from rundocs.render.manifest import read_manifest, write_manifest
         from rundocs.render.pages import SiteOptions, render_site, write_site
 
         root = Path(config.config_file_path or ".").resolve().parent
         runs_dir = root / self.config.runs
+        cache = root / self.config.cache
+        docs = Path(config.docs_dir)
         try:
-            runs = load_runs(runs_dir)
+            runs = load_runs(runs_dir, cache_dir=cache)
             options = SiteOptions(
                 source=self.config.runs,
                 title=self.config.title or config.site_name,
                 templates=root / self.config.templates,
             )
-            report = write_site(render_site(runs, options), Path(config.docs_dir))
+            site = render_site(runs, options, docs, read_manifest(cache))
+            report = write_site(site, docs)
+            write_manifest(cache, site.manifest)
         except RundocsError as error:
             raise PluginError(str(error)) from error
         for problem in runs.problems:

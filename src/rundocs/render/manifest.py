@@ -1,0 +1,85 @@
+"""What the last build wrote for each run, so the next build renders only what changed.
+
+A run page is kept when its key matches (the run's files, its derived state, its baseline's
+files, the templates and the options) and the page on disk still has the size and mtime the
+last build gave it, so a hand edit of a generated page is still caught. The manifest is
+plain JSON in the cache folder; a missing or unreadable one means a full build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import astuple, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rundocs
+from rundocs.render.models import LogEntry
+
+MANIFEST_FILE = "pages.json"
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    key: str
+    entry: LogEntry
+    path: str
+    stamp: tuple[int, int]
+
+
+@dataclass
+class Manifest:
+    build_key: str = ""
+    pages: dict[str, PageRecord] = field(default_factory=dict)
+
+    def reusable(self, run_id: str, key: str, build_key: str, docs: Path) -> PageRecord | None:
+        """The last build's record of this run page, if the page needs no new rendering."""
+        record = self.pages.get(run_id)
+        if record is None or build_key != self.build_key or record.key != key:
+            return None
+        return record if stamp_of(docs / record.path) == record.stamp else None
+
+
+def read_manifest(cache_dir: Path | None) -> Manifest:
+    if cache_dir is None:
+        return Manifest()
+    try:
+        data = json.loads((cache_dir / MANIFEST_FILE).read_text("utf-8"))
+        pages = {
+            run_id: PageRecord(item["key"], LogEntry(*item["entry"]), item["path"], tuple(item["stamp"]))
+            for run_id, item in data["pages"].items()
+        }
+        return Manifest(data["build_key"], pages)
+    except (OSError, ValueError, KeyError, TypeError):
+        return Manifest()
+
+
+def write_manifest(cache_dir: Path, manifest: Manifest) -> None:
+    data = {
+        "build_key": manifest.build_key,
+        "pages": {
+            run_id: {"key": p.key, "entry": list(astuple(p.entry)), "path": p.path, "stamp": list(p.stamp)}
+            for run_id, p in sorted(manifest.pages.items())
+        },
+    }
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        temporary = cache_dir / f".{MANIFEST_FILE}.{os.getpid()}"
+        temporary.write_text(json.dumps(data), "utf-8")
+        os.replace(temporary, cache_dir / MANIFEST_FILE)
+    except OSError:
+        return
+
+
+def make_key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps([rundocs.__version__, *parts], default=str).encode()).hexdigest()[:32]
+
+
+def stamp_of(path: Path) -> tuple[int, int] | None:
+    try:
+        result = os.stat(path)
+    except OSError:
+        return None
+    return (result.st_mtime_ns, result.st_size)
