@@ -1,0 +1,177 @@
+"""Site generation at scale: rundocs build (cold and after one run changed), then mkdocs build.
+
+For N synthetic runs x 100 epochs x 6 metrics in the rundocs format, this measures, each in a
+fresh process as a user runs it:
+
+- ``rundocs build`` cold (no cache, empty docs/) and after one run changed (cache present),
+  both as whole commands and as generation time inside the process (imports excluded);
+- ``mkdocs build`` of the result with the shipped layout (run pages reached from the
+  experiment log, navigation.prune) and, as the peer, with a flat navigation that lists
+  every run page (what a hand-kept mkdocs.yml grows into; measured up to --flat-max runs);
+- the largest HTML page (plotly.js is one shared file and not counted) and the site size.
+
+    python benchmarks/build.py                 # 1,000 and 5,000 runs (about 10 minutes)
+    python benchmarks/build.py --runs 200 --flat-max 200   # a quick smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import describe_machine, machine, markdown_table, ratio
+
+ROOT = Path(__file__).resolve().parents[1]
+EPOCHS = 100
+GENERATE = """
+import json, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+import rundocs
+from rundocs.render.manifest import read_manifest, write_manifest
+from rundocs.render.pages import SiteOptions, render_site, write_site
+t1 = time.perf_counter()
+cache = Path(".rundocs-cache") if sys.argv[1] == "cache" else None
+runs = rundocs.load_runs("runs", cache_dir=cache)
+t2 = time.perf_counter()
+site = render_site(runs, SiteOptions(title="Scale"), Path("docs"), read_manifest(cache))
+t3 = time.perf_counter()
+report = write_site(site, Path("docs"))
+if cache is not None:
+    write_manifest(cache, site.manifest)
+t4 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "load": t2 - t1, "render": t3 - t2, "write": t4 - t3,
+                  "generation": t4 - t1, "written": len(report.written), "kept": len(site.kept)}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--flat-max", type=int, default=1000, help="largest site also built with a flat nav")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args()
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rundocs-build-bench-") as scratch:
+        for count in args.runs:
+            results.append(measure(Path(scratch) / str(count), count, flat=count <= args.flat_max))
+    info = machine()
+    print(report(results, info))
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
+
+
+def measure(project: Path, count: int, *, flat: bool) -> dict[str, Any]:
+    write_runs(project / "runs", count)
+    config = yaml.safe_load((ROOT / "tests" / "integration" / "minimal" / "mkdocs.yml").read_text())
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    result: dict[str, Any] = {"runs": count}
+
+    result["cold"], result["cold_wall"] = generate(project, cache=False)
+    generate(project, cache=True)  # fill the cache, as the build before a change would have
+    with open(project / "runs" / run_id(count // 2) / "metrics.jsonl", "a") as file:
+        file.write(json.dumps({"epoch": EPOCHS + 1, "time": 1.0, "train_loss": 0.01}) + "\n")
+    result["one_changed"], result["one_changed_wall"] = generate(project, cache=True)
+
+    result["mkdocs"] = mkdocs(project)
+    pages = [p for p in (project / "site").rglob("*.html")]
+    result["pages"] = len(pages)
+    result["largest_page_kb"] = max(p.stat().st_size for p in pages) / 1024
+    result["site_mb"] = sum(p.stat().st_size for p in (project / "site").rglob("*") if p.is_file()) / 2**20
+
+    if flat:
+        config["nav"] = [*config["nav"], {"Runs": [f"runs/{run_id(i)}.md" for i in range(count)]}]
+        config["theme"]["features"] = ["navigation.tabs"]
+        (project / "mkdocs.yml").write_text(yaml.safe_dump(config))
+        result["mkdocs_flat"] = mkdocs(project)
+        result["largest_page_flat_kb"] = max(p.stat().st_size for p in (project / "site").rglob("*.html")) / 1024
+    shutil.rmtree(project)
+    return result
+
+
+def generate(project: Path, *, cache: bool) -> tuple[dict[str, float], float]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", GENERATE, "cache" if cache else "none"],
+        cwd=project, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout), time.perf_counter() - start
+
+
+def mkdocs(project: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=project, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def run_id(index: int) -> str:
+    day, minute = divmod(index, 1440)
+    return f"2026{1 + day // 28:02d}{1 + day % 28:02d}_{minute // 60:02d}{minute % 60:02d}00_{index:05d}"
+
+
+def write_runs(root: Path, count: int) -> None:
+    """Runs in the documented format: 6 metrics a line, a sweep over lr and width, 5 seeds."""
+    rng = random.Random(0)
+    root.mkdir(parents=True)
+    for index in range(count):
+        folder = root / run_id(index)
+        folder.mkdir()
+        lr, width, seed = rng.choice([1e-3, 3e-3, 1e-2]), rng.choice([64, 128, 256]), index % 5
+        started = f"{folder.name[:4]}-{folder.name[4:6]}-{folder.name[6:8]}T{folder.name[9:11]}:{folder.name[11:13]}:00"
+        record = {
+            "format": "rundocs.run/1", "id": folder.name, "name": f"lr{lr}_w{width}_s{seed}", "kind": "train",
+            "phase": f"phase{index % 20}", "sweep": f"sweep{index % 50}", "tags": [],
+            "config": {"lr": lr, "seed": seed, "num_classes": 10, "model": {"width": width, "depth": 2}},
+            "status": "completed", "started_at": f"{started}+00:00", "updated_at": f"{started}+00:00",
+            "ended_at": f"{started}+00:00", "epochs": EPOCHS, "summary": {"test_acc": round(rng.random(), 4)},
+            "evaluates": [], "restarts": None, "error": None, "env": {"host": "node"}, "checkpoints": [],
+        }  # fmt: skip
+        (folder / "run.json").write_text(json.dumps(record, indent=2))
+        lines = []
+        for epoch in range(1, EPOCHS + 1):
+            noise = rng.random() * 0.01
+            lines.append(json.dumps({
+                "epoch": epoch, "time": 12.5 * epoch, "train_loss": 1 / epoch + noise,
+                "val_loss": 1 / epoch + 0.1 + noise + max(0, epoch - 60) * 0.002, "train_acc": 1 - 1 / (epoch + 1),
+                "val_acc": 0.9 - 1 / (epoch + 2), "lr": lr, "grad_norm": rng.random(),
+            }))  # fmt: skip
+        (folder / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def report(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    rows = []
+    for r in results:
+        cold, one = r["cold"]["generation"], r["one_changed"]["generation"]
+        rows.append([
+            f"{r['runs']:,}", f"{cold:.1f} s", f"{one:.2f} s ({ratio(cold, one)} faster)",
+            f"{r['cold_wall']:.1f} s / {r['one_changed_wall']:.1f} s", f"{r['mkdocs']:.1f} s",
+            f"{cold + r['mkdocs']:.1f} s", f"{r['largest_page_kb']:.0f} KB", f"{r['site_mb']:.0f} MB",
+            f"{r['mkdocs_flat']:.1f} s, {r['largest_page_flat_kb']:.0f} KB" if "mkdocs_flat" in r else "not measured",
+        ])  # fmt: skip
+    table = markdown_table(
+        ["runs", "generation, cold", "after one run changed", "whole command (cold / changed)", "mkdocs build",
+         "generation + mkdocs", "largest page", "site", "peer: flat nav (mkdocs, largest page)"],
+        rows,
+    )  # fmt: skip
+    detail = "; ".join(
+        f"{r['runs']:,} runs cold: load {r['cold']['load']:.1f} s, render {r['cold']['render']:.1f} s, "
+        f"write {r['cold']['write']:.1f} s, imports {r['cold']['imports']:.1f} s"
+        for r in results
+    )
+    return f"{table}\n\n{detail}\n\nMachine: {describe_machine(info)}\nReproduce: python benchmarks/build.py"
+
+
+if __name__ == "__main__":
+    main()
