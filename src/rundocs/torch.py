@@ -102,13 +102,11 @@ def load_checkpoint(
         CheckpointError: Listing every differing setting and every missing, unexpected or
             differently shaped parameter.
     """
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        reason = "it holds objects other than tensors and plain data, and is never unpickled"
-        raise CheckpointError(str(path), [f"{reason} ({str(error).splitlines()[0]})"]) from error
+    payload = _read_payload(path, map_location)
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(str(path), [f"not a rundocs checkpoint (expected format {CHECKPOINT_FORMAT!r})"])
+    if not isinstance(payload.get("model"), dict):
+        raise CheckpointError(str(path), ["the checkpoint holds no model state ('model' is missing)"])
     stored_arch = payload.get("arch")
     if isinstance(model_or_factory, torch.nn.Module):
         model = model_or_factory
@@ -117,8 +115,8 @@ def load_checkpoint(
         model = model_or_factory(stored_arch)
         mismatches = []
     mismatches += _compare_state(payload["model"], model.state_dict())
-    if optimizer is not None and "optimizer" not in payload:
-        mismatches.append("an optimizer was passed but the checkpoint holds no optimizer state")
+    if optimizer is not None:
+        mismatches += _compare_optimizer(payload.get("optimizer"), optimizer.state_dict())
     if mismatches:
         raise CheckpointError(str(path), mismatches)
     model.load_state_dict(payload["model"], strict=True)
@@ -143,15 +141,50 @@ def _compare_arch(stored: Any, expected: Any) -> list[str]:
     return mismatches
 
 
+def _read_payload(path: str | os.PathLike[str], map_location: str | torch.device | None) -> Any:
+    """``torch.load`` with weights only; every way a file can be unreadable becomes a CheckpointError."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if first_line.startswith("Weights only load failed"):
+            reason = "it holds objects other than tensors and plain data, and is never unpickled"
+            raise CheckpointError(str(path), [f"{reason} ({first_line})"]) from error
+        raise CheckpointError(str(path), [f"cannot be read as a torch file: corrupt ({first_line})"]) from error
+    except (RuntimeError, EOFError, KeyError, ValueError) as error:
+        first_line = (str(error).splitlines() or [""])[0]
+        message = f"cannot be read as a torch file: truncated or corrupt ({type(error).__name__}: {first_line})"
+        raise CheckpointError(str(path), [message]) from error
+
+
+def _compare_optimizer(stored: Any, current: Mapping[str, Any]) -> list[str]:
+    """Checked before anything is loaded, so a refusal leaves model and optimizer untouched."""
+    if not isinstance(stored, dict):
+        return ["an optimizer was passed but the checkpoint holds no optimizer state"]
+    stored_groups = [len(group.get("params", ())) for group in stored.get("param_groups", ())]
+    current_groups = [len(group["params"]) for group in current["param_groups"]]
+    if stored_groups == current_groups:
+        return []
+    return [
+        f"optimizer parameter groups: checkpoint has {len(stored_groups)} with {stored_groups} parameters, "
+        f"the optimizer has {len(current_groups)} with {current_groups}"
+    ]
+
+
 def _compare_state(stored: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
     mismatches = [f"missing key {key!r}: in the model, not in the checkpoint" for key in expected if key not in stored]
     mismatches += [
         f"unexpected key {key!r}: in the checkpoint, not in the model" for key in stored if key not in expected
     ]
     for key in expected:
-        if key in stored and tuple(stored[key].shape) != tuple(expected[key].shape):
-            have, want = tuple(stored[key].shape), tuple(expected[key].shape)
-            mismatches.append(f"shape of {key!r}: checkpoint {have}, model {want}")
+        if key not in stored:
+            continue
+        have, want = stored[key], expected[key]
+        if isinstance(have, torch.Tensor) != isinstance(want, torch.Tensor):
+            kinds = [type(value).__name__ for value in (have, want)]
+            mismatches.append(f"{key!r}: checkpoint holds a {kinds[0]}, model a {kinds[1]}")
+        elif isinstance(have, torch.Tensor) and tuple(have.shape) != tuple(want.shape):
+            mismatches.append(f"shape of {key!r}: checkpoint {tuple(have.shape)}, model {tuple(want.shape)}")
     return mismatches
 
 

@@ -12,7 +12,8 @@ class Problem:
     path: str
     line: int | None
     message: str
+    warning: bool = False  # a reference that resolves to nothing yet: reported, never fatal
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.message}"
+        return f"{where}: {'warning: ' if self.warning else ''}{self.message}"

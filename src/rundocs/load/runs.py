@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,9 +45,12 @@ class Runs:
     signatures: dict[str, Signature] = field(default_factory=dict)
 
     def history(self, run_id: str) -> pd.DataFrame:
-        """The metric history of one run, without columns it never logged."""
+        """The metric history of one run, without columns it never logged (logged NaN stays)."""
         rows = self.metrics[self.metrics["run_id"] == run_id]
-        return rows.dropna(axis="columns", how="all").reset_index(drop=True)
+        nonfinite: Any = self.runs.at[run_id, "nonfinite"]
+        logged_nan = set(nonfinite)
+        keep = [c for c in rows.columns if c == "run_id" or c in logged_nan or rows[c].notna().any()]
+        return rows[keep].reset_index(drop=True)
 
     def curves(self, run_id: str) -> dict[str, np.ndarray]:
         """One run's columns as float arrays (epoch and step included), without empty ones.

@@ -249,13 +249,14 @@ class Run:
         return _DROP
 
     def _relative(self, path: str | os.PathLike[str]) -> str:
-        """Paths inside the run folder are stored relative to it, so the folder can move."""
+        """Inside the run folder: relative to it, so the folder can move. Elsewhere: absolute."""
+        resolved = Path(path).resolve()
         if self.folder is not None:
             try:
-                return Path(path).resolve().relative_to(self.folder.resolve()).as_posix()
+                return resolved.relative_to(self.folder.resolve()).as_posix()
             except ValueError:
                 pass
-        return str(path)
+        return str(resolved)
 
     def _write_record(self) -> None:
         if self._writer is None:
