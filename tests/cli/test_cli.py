@@ -36,7 +36,7 @@ def test_validate_lists_every_problem_and_exits_1(tmp_dir: Path, child_env: dict
 def test_validate_passes_a_clean_folder(tmp_dir: Path, child_env: dict[str, str]) -> None:
     write_run(tmp_dir / "runs", "good", ROWS)
     done = rundocs("validate", cwd=tmp_dir, env=child_env)
-    assert (done.returncode, done.stdout) == (0, "runs: no problems\n")
+    assert (done.returncode, done.stdout) == (0, "runs, plans: no problems\n")
 
 
 def test_build_twice_writes_once_and_check_passes(tmp_dir: Path, child_env: dict[str, str]) -> None:
@@ -46,11 +46,11 @@ def test_build_twice_writes_once_and_check_passes(tmp_dir: Path, child_env: dict
     second = rundocs("build", cwd=tmp_dir, env=child_env)
     check = rundocs("check", cwd=tmp_dir, env=child_env)
 
-    assert first.stdout == "9 written, 0 unchanged, 0 removed; 1 runs, 0 problems\n"
-    assert second.stdout == "0 written, 9 unchanged, 0 removed; 1 runs, 0 problems\n"
+    assert first.stdout == "12 written, 0 unchanged, 0 removed; 1 runs, 0 problems\n"
+    assert second.stdout == "0 written, 12 unchanged, 0 removed; 1 runs, 0 problems\n"
     assert (tmp_dir / "docs" / "runs" / "a.md").read_bytes() == page
     assert b"| test\\_acc (summary) | | | 0.9123 | |" in page
-    assert (check.returncode, check.stdout) == (0, "docs: 9 generated files up to date\n")
+    assert (check.returncode, check.stdout) == (0, "docs: 12 generated files up to date\n")
 
 
 def test_check_names_stale_missing_and_orphaned_pages(tmp_dir: Path, child_env: dict[str, str]) -> None:
@@ -75,7 +75,7 @@ def test_check_names_stale_missing_and_orphaned_pages(tmp_dir: Path, child_env: 
     assert "run 'rundocs build' and commit the result" in check.stderr
 
     build = rundocs("build", cwd=tmp_dir, env=child_env)
-    assert build.stdout == "4 written, 6 unchanged, 1 removed; 2 runs, 0 problems\n"
+    assert build.stdout == "4 written, 9 unchanged, 1 removed; 2 runs, 0 problems\n"
     assert not (tmp_dir / "docs" / "runs" / "c.md").exists()
     assert (tmp_dir / "docs" / "notes.md").read_text() == "# Written by hand\n"
     assert rundocs("check", cwd=tmp_dir, env=child_env).returncode == 0
@@ -91,9 +91,33 @@ def test_a_rebuild_renders_only_the_changed_run(tmp_dir: Path, child_env: dict[s
 
     build = rundocs("build", cwd=tmp_dir, env=child_env)
     after = {name: (tmp_dir / "docs" / "runs" / f"{name}.md").stat().st_mtime_ns for name in ("a", "b", "c")}
-    assert build.stdout == "1 written, 10 unchanged, 0 removed; 3 runs, 0 problems\n"
+    assert build.stdout == "1 written, 13 unchanged, 0 removed; 3 runs, 0 problems\n"
     assert [name for name in before if before[name] != after[name]] == ["b"]
     clean = rundocs("build", "--no-cache", "--docs", "clean", cwd=tmp_dir, env=child_env)
     assert clean.returncode == 0
     for page in ("runs/a.md", "runs/b.md", "runs/c.md", "runs/index.md", "index.md"):
         assert (tmp_dir / "clean" / page).read_bytes() == (tmp_dir / "docs" / page).read_bytes()
+
+
+def test_validate_lists_plan_mistakes_and_warns_about_references(tmp_dir: Path, child_env: dict[str, str]) -> None:
+    write_run(tmp_dir / "runs", "a", ROWS, name="lr1e-3_s1", phase="p")
+    (tmp_dir / "plans").mkdir()
+    (tmp_dir / "plans" / "p.yaml").write_text(
+        "title: P\nruns: [{name: lr1e-3_s1}, {match: 'x_*'}]\ncompare: {metrics: {loss: min}, baseline: nobody}\n"
+    )
+    done = rundocs("validate", cwd=tmp_dir, env=child_env)
+    assert (done.returncode, done.stdout.splitlines()) == (0, [
+        "plans/p.yaml: warning: 'runs[1].match': 'x_*' matches no run yet",
+        "plans/p.yaml: warning: 'compare.baseline': 'nobody' names no run of this phase",
+        "runs, plans: no problems (2 warnings)",
+    ])  # fmt: skip
+
+    (tmp_dir / "plans" / "q.yaml").write_text('title: Q\ngates: [{metric: acc, green: "big"}]\nextra: 1\n')
+    done = rundocs("validate", cwd=tmp_dir, env=child_env)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[:2] == [
+        "plans/q.yaml: 'extra': unknown key; expected one of ['changed', 'compare', 'date', 'decisions', 'fixed', "
+        "'gates', 'goal', 'hypothesis', 'notes', 'runs', 'sweep', 'title']",
+        "plans/q.yaml: 'gates[0].green': expected a threshold like '>= 0.52' (>=, <=, >, <, == and a number), "
+        "got 'big'",
+    ]

@@ -23,6 +23,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("project")
     shutil.copy(HERE / "minimal" / "mkdocs.yml", project)
     shutil.copytree(DATA, project / "runs")
+    shutil.copytree(DATA.parent / "plans", project / "plans")
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1767346800"}  # 2026-01-02 09:40 UTC
     for command in (["-m", "rundocs", "build", "--title", "Fixture lab"], ["-m", "mkdocs", "build", "--strict"]):
         done = subprocess.run([sys.executable, *command], cwd=project, env=env, capture_output=True, text=True)
@@ -87,6 +88,13 @@ def test_run_page_in_a_real_browser(site: Path, browser: object, tmp_path: Path)
     page.wait_for_selector(".rd-figure svg.main-svg", timeout=20_000)
     assert page.locator(".rd-figure .scatterlayer .trace").count() == 3
     page.screenshot(path=tmp_path / "run-page.png", full_page=True)
+
+    page.goto((site / "phases" / "lr-sweep.html").as_uri())
+    page.wait_for_selector("pre.rd-mermaid svg", timeout=20_000)
+    assert "Stop and check the data pipeline" in (page.locator("pre.rd-mermaid svg").text_content() or "")
+    assert page.locator(".admonition.failure").inner_text().startswith("RED: the verdict")
+    assert dialogs == []
+    assert all(url.startswith("file://") for url in requests), requests
     if os.environ.get("RUNDOCS_SCREENSHOT"):
         shutil.copy(tmp_path / "run-page.png", os.environ["RUNDOCS_SCREENSHOT"])
 

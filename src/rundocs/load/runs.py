@@ -35,6 +35,7 @@ class Runs:
             are left out (a bad metrics line drops that line only).
         root: The runs folder that was read.
         signatures: Per run, the size and mtime of its files: what a page built from it depends on.
+        now: The moment the states were judged at.
     """
 
     records: dict[str, RunRecord]
@@ -43,6 +44,7 @@ class Runs:
     problems: list[Problem] = field(default_factory=list)
     root: Path = Path("runs")
     signatures: dict[str, Signature] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def history(self, run_id: str) -> pd.DataFrame:
         """The metric history of one run, without columns it never logged (logged NaN stays)."""
@@ -112,11 +114,12 @@ def load_runs(
     records = {item.record.id: item.record for item in readable if item.record is not None}
     metrics = {item.record.id: item.metrics for item in parsed if item.record is not None}
     runs = make_runs_frame(list(records.values()), metrics)
+    now = now or datetime.now(UTC)
     if not runs.empty:
-        states = derive_states(runs, now or datetime.now(UTC), stalled_after)
+        states = derive_states(runs, now, stalled_after)
         runs.insert(list(runs.columns).index("status") + 1, "state", states)
     signatures = {item.record.id: item.signature for item in readable if item.record is not None}
-    return Runs(records, runs, make_metrics_frame(list(records), metrics), problems, root, signatures)
+    return Runs(records, runs, make_metrics_frame(list(records), metrics), problems, root, signatures, now)
 
 
 def _start_order(item: ParsedRun) -> tuple[datetime, str]:

@@ -19,6 +19,8 @@ def cell(value: Any) -> Markup:
     """Text for one Markdown table cell: HTML-escaped, Markdown-escaped, on one line."""
     if value is None:
         return Markup("")
+    if isinstance(value, list | tuple):
+        value = ", ".join(map(str, value))
     text = " ".join(str(value).split())
     return Markup(escape(text.translate(_MARKDOWN_SPECIAL)))
 
@@ -68,7 +70,14 @@ def comment(value: Any) -> Markup:
     return Markup(str(value).replace("--", "- -").replace(">", "&gt;"))
 
 
+def signed(value: Any) -> str:
+    """A difference with its sign: ``+0.031``, ``-1.2``."""
+    text = format_number(value)
+    return text if text.startswith(("-", "+")) or text in ("", "NaN") else f"+{text}"
+
+
 FILTERS = {
+    "signed": signed,
     "comment": comment,
     "cell": cell,
     "number": number,

@@ -31,6 +31,7 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
     for option in reversed(
         [
             click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path)),
+            click.option("--plans", "plans_dir", default="plans", show_default=True, type=click.Path(path_type=Path)),
             click.option("--docs", "docs_dir", default="docs", show_default=True, type=click.Path(path_type=Path)),
             click.option("--templates", default="templates", show_default=True, type=click.Path(path_type=Path)),
             click.option("--title", default=None, help="Title of the home page [default: site_name of mkdocs.yml]."),
@@ -49,26 +50,30 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
 
 
 def _render(
-    runs_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path | None
+    runs_dir: Path, plans_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path | None
 ) -> tuple[Runs, RenderedSite]:
+    from rundocs.load.plans import load_plans
     from rundocs.load.runs import load_runs
     from rundocs.render.manifest import read_manifest
-    from rundocs.render.pages import SiteOptions, render_site
+    from rundocs.render.pages import PlanSet, SiteOptions, render_site
 
     runs = load_runs(runs_dir, now=_now(), cache_dir=cache)
+    plans = PlanSet(*load_plans(plans_dir))
     title = title or read_site_name(Path("mkdocs.yml")) or "Experiments"
     options = SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates)
-    return runs, render_site(runs, options, docs_dir, read_manifest(cache))
+    return runs, render_site(runs, options, docs_dir, read_manifest(cache), plans)
 
 
 @cli.command()
 @_site_options
-def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path, no_cache: bool) -> None:
+def build(
+    runs_dir: Path, plans_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path, no_cache: bool
+) -> None:
     """Write the pages generated from the runs into the docs folder."""
     from rundocs.render.manifest import write_manifest
     from rundocs.render.pages import write_site
 
-    runs, site = _render(runs_dir, docs_dir, templates, title, None if no_cache else cache)
+    runs, site = _render(runs_dir, plans_dir, docs_dir, templates, title, None if no_cache else cache)
     report = write_site(site, docs_dir)
     if not no_cache:
         write_manifest(cache, site.manifest)
@@ -80,11 +85,13 @@ def build(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None, ca
 
 @cli.command()
 @_site_options
-def check(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path, no_cache: bool) -> None:
+def check(
+    runs_dir: Path, plans_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path, no_cache: bool
+) -> None:
     """Exit 1 if the committed docs differ from what build would write (stale, missing, orphaned)."""
     from rundocs.render.pages import check_site
 
-    _, site = _render(runs_dir, docs_dir, templates, title, None if no_cache else cache)
+    _, site = _render(runs_dir, plans_dir, docs_dir, templates, title, None if no_cache else cache)
     report = check_site(site, docs_dir)
     for label, paths in (("stale", report.stale), ("missing", report.missing), ("orphaned", report.orphaned)):
         for path in paths:
@@ -97,16 +104,25 @@ def check(runs_dir: Path, docs_dir: Path, templates: Path, title: str | None, ca
 
 @cli.command()
 @click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
-def validate(runs_dir: Path) -> None:
-    """List every format problem in the runs folder, one per line; exit 1 if any."""
+@click.option("--plans", "plans_dir", default="plans", show_default=True, type=click.Path(path_type=Path))
+def validate(runs_dir: Path, plans_dir: Path) -> None:
+    """List every format problem in runs and plans, one per line; exit 1 if any (warnings do not count)."""
+    from rundocs.analyse.phases import report_phase
+    from rundocs.load.plans import load_plans
     from rundocs.load.runs import load_runs
 
-    problems = load_runs(runs_dir).problems
+    runs = load_runs(runs_dir)
+    plans, plan_problems = load_plans(plans_dir)
+    references = [p for plan in plans.values() for p in report_phase(plan, runs, runs.now).problems]
+    problems = [*runs.problems, *plan_problems, *references]
     for problem in problems:
         click.echo(str(problem))
-    if problems:
+    errors = [problem for problem in problems if not problem.warning]
+    if errors:
         raise SystemExit(1)
-    click.echo(f"{runs_dir}: no problems")
+    warnings = len(problems) - len(errors)
+    suffix = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
+    click.echo(f"{runs_dir.as_posix()}, {plans_dir.as_posix()}: no problems{suffix}")
 
 
 def _now() -> datetime | None:

@@ -1,0 +1,150 @@
+"""Phase status, gates and comparison, derived only from runs written to disk."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rundocs
+from rundocs.analyse.phases import PhaseReport, report_phase
+from rundocs.load.plans import read_plan
+from tests.helpers import write_run
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def at(minutes_ago: float) -> str:
+    return (NOW - timedelta(minutes=minutes_ago)).isoformat()
+
+
+def epochs(values: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    count = len(next(iter(values.values())))
+    return [{"epoch": e + 1, "time": 60.0 * (e + 1), **{k: v[e] for k, v in values.items()}} for e in range(count)]
+
+
+def phase(tmp_path: Path, plan_yaml: str) -> PhaseReport:
+    file = tmp_path / "plans" / "p.yaml"
+    file.parent.mkdir(exist_ok=True)
+    file.write_text(plan_yaml)
+    plan, problems = read_plan(file)
+    assert plan is not None and problems == []
+    return report_phase(plan, rundocs.load_runs(tmp_path / "runs", now=NOW), NOW)
+
+
+PLAN = """
+title: P
+runs: [{name: a}, {name: b}, {name: c}]
+"""
+
+
+def test_a_phase_with_no_runs_is_planned(tmp_path: Path) -> None:
+    report = phase(tmp_path, PLAN)
+    assert (report.status, report.done, [row.state for row in report.rows]) == ("planned", 0, ["queued"] * 3)
+
+
+def test_states_running_stalled_completed_and_the_eta(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "ra", epochs({"val_loss": [3.0, 2.0]}), name="a", status="running", epochs=10,
+              started_at=at(2), updated_at=at(0.1), ended_at=None)  # fmt: skip
+    write_run(runs, "rb", epochs({"val_loss": [3.0]}), name="b", status="running", epochs=10,
+              started_at=at(120), updated_at=at(118), ended_at=None)  # fmt: skip
+    write_run(runs, "rc", epochs({"val_loss": [1.0]}), name="c", started_at=at(300))
+    report = phase(tmp_path, PLAN)
+    (a,), (b,), (c,) = (row.attempts for row in report.rows)
+    assert (a.state, b.state, c.state) == ("running", "stalled", "completed")
+    assert a.latest == "val_loss=2" and a.last_epoch == 2
+    assert a.eta is not None and timedelta(minutes=7) < a.eta < timedelta(minutes=9)  # 1 min/epoch, 8 left
+    assert report.status == "blocked"  # the stalled run is dead and not relaunched
+    assert report.done == 1
+
+
+def test_a_failure_then_its_relaunch(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    error = {"type": "OSError", "message": "[Errno 28] No space left on device", "traceback": None}
+    write_run(runs, "r1", epochs({"val_loss": [1.0] * 20}), name="a", status="failed", error=error, epochs=30,
+              started_at=at(100))  # fmt: skip
+    assert phase(tmp_path, PLAN).status == "blocked"
+    write_run(runs, "r2", epochs({"val_loss": [1.0] * 2}), name="a_r2", status="running", restarts="r1",
+              epochs=30, started_at=at(3), updated_at=at(0), ended_at=None)  # fmt: skip
+    report = phase(tmp_path, PLAN)
+    first, second = report.rows[0].attempts
+    assert first.state == "relaunched" and first.relaunched_as == "r2"
+    assert first.error == "stopped at epoch 20: OSError: [Errno 28] No space left on device"
+    assert second.state == "running" and report.rows[0].state == "running"
+    assert report.status == "running" and report.unplanned == ()
+
+
+def test_done_when_every_planned_run_completed_and_unplanned_runs_are_listed(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        write_run(tmp_path / "runs", f"r{name}", epochs({"val_loss": [1.0]}), name=name)
+    write_run(tmp_path / "runs", "rx", epochs({"val_loss": [1.0]}), name="extra", phase="p")
+    report = phase(tmp_path, PLAN)
+    assert (report.status, report.done) == ("done", 3)
+    assert [a.name for a in report.unplanned] == ["extra"]
+
+
+GATES = """
+title: G
+runs: [{match: "*"}]
+gates:
+  - {metric: val_acc, epoch: 2, green: ">= 0.50", amber: ">= 0.40"}
+  - {metric: val_loss, green: "<= 1.0"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "colour"), [(0.50, "green"), (0.4999, "amber"), (0.40, "amber"), (0.3999, "red"), ("NaN", "red")]
+)
+def test_gate_boundaries(tmp_path: Path, value: Any, colour: str) -> None:
+    write_run(tmp_path / "runs", "r", epochs({"val_acc": [0.9, value, 0.9], "val_loss": [0.5] * 3}), name="r")
+    gate = phase(tmp_path, GATES).gates[0]
+    assert gate.colour == colour
+    assert (gate.observed == value) if isinstance(value, float) else math.isnan(gate.observed or 0.0)
+
+
+def test_an_epoch_not_reached_is_pending_and_a_missing_one_is_not_judged(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "live", epochs({"val_acc": [0.9], "val_loss": [0.5]}), name="live",
+              status="running", started_at=at(1), updated_at=at(0), ended_at=None)  # fmt: skip
+    report = phase(tmp_path, GATES)
+    assert [(g.colour, g.note) for g in report.gates] == [("pending", "epoch 2 not reached yet"), ("green", "")]
+    assert report.verdict == "pending"
+
+
+def test_the_worst_colour_wins(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "good", epochs({"val_acc": [0.9, 0.6], "val_loss": [0.9, 0.8]}), name="good")
+    write_run(tmp_path / "runs", "meh", epochs({"val_acc": [0.9, 0.45], "val_loss": [0.9, 0.8]}), name="meh")
+    assert phase(tmp_path, GATES).verdict == "amber"
+    write_run(tmp_path / "runs", "bad", epochs({"val_acc": [0.9, 0.6], "val_loss": [1.5, 1.2]}), name="bad")
+    report = phase(tmp_path, GATES)
+    assert [(g.run_id, g.gate.metric, g.colour) for g in report.gates] == [
+        ("bad", "val_acc", "green"), ("good", "val_acc", "green"), ("meh", "val_acc", "amber"),
+        ("bad", "val_loss", "red"), ("good", "val_loss", "green"), ("meh", "val_loss", "green"),
+    ]  # fmt: skip
+    assert report.verdict == "red"
+
+
+def test_a_gate_on_an_eval_metric_reads_the_eval_runs(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "model", epochs({"val_loss": [0.5]}), name="model", phase="p")
+    write_run(tmp_path / "runs", "ood", [], name="ood_eval", kind="eval", evaluates=["model"],
+              summary={"ood_cosine": 0.55})  # fmt: skip
+    plan = 'title: E\ngates: [{metric: ood_cosine, green: ">= 0.58", amber: ">= 0.50"}]\n'
+    (gate,) = phase(tmp_path, plan).gates
+    assert (gate.run_id, gate.observed, gate.colour) == ("ood", 0.55, "amber")
+
+
+def test_comparison_marks_the_best_per_metric_and_deltas_against_the_baseline(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "m1", epochs({"val_lsd": [3.0, 2.0]}), name="baseline", phase="p", summary={"ssim": 0.80})
+    write_run(runs, "m2", epochs({"val_lsd": [2.5, 1.5]}), name="small", phase="p", summary={"ssim": 0.70},
+              started_at="2026-01-01T10:30:00+00:00")  # fmt: skip
+    write_run(runs, "e2", [], name="eval_small", kind="eval", evaluates=["m2"], summary={"ssim": 0.85})
+    plan = "title: C\ncompare: {metrics: {ssim: max, val_lsd: min}, baseline: baseline}\n"
+    rows = {row.name: row for row in phase(tmp_path, plan).comparison}
+    assert rows["baseline"].values == {"ssim": 0.80, "val_lsd": 2.0} and rows["baseline"].is_baseline
+    assert rows["small"].values == {"ssim": 0.85, "val_lsd": 1.5}  # the eval run's number wins
+    assert rows["small"].best == {"ssim", "val_lsd"} and rows["baseline"].best == frozenset()
+    assert rows["small"].deltas == pytest.approx({"ssim": 0.05, "val_lsd": -0.5})
