@@ -125,6 +125,35 @@ def validate(runs_dir: Path, plans_dir: Path) -> None:
     click.echo(f"{runs_dir.as_posix()}, {plans_dir.as_posix()}: no problems{suffix}")
 
 
+@cli.command()
+@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+@click.option("--plans", "plans_dir", default="plans", show_default=True, type=click.Path(path_type=Path))
+@click.option("--format", "output", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("--since", metavar="REF", help="Also say what changed against the runs and plans at this git ref.")
+def status(runs_dir: Path, plans_dir: Path, output: str, since: str | None) -> None:
+    """Summary of every phase for a pull request comment or $GITHUB_STEP_SUMMARY."""
+    import json
+    import tempfile
+
+    from rundocs.load.plans import load_plans
+    from rundocs.load.runs import load_runs
+    from rundocs.render.status import format_markdown, make_status
+    from rundocs.site.git_snapshot import unpack_at_ref
+
+    runs = load_runs(runs_dir, now=_now())
+    plans, _ = load_plans(plans_dir)
+    with tempfile.TemporaryDirectory(prefix="rundocs-since-") as scratch:
+        previous = None
+        if since is not None:
+            (old_runs_dir, old_plans_dir), committed = unpack_at_ref(since, [runs_dir, plans_dir], Path(scratch))
+            previous = (load_runs(old_runs_dir, now=committed), load_plans(old_plans_dir)[0], since)
+        summary = make_status(runs, plans, previous)
+    if output == "json":
+        click.echo(json.dumps(summary.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(format_markdown(summary), nl=False)
+
+
 def _now() -> datetime | None:
     """``SOURCE_DATE_EPOCH`` when set, so that a build at another time gives the same pages."""
     value = os.environ.get(env.SOURCE_DATE_EPOCH)

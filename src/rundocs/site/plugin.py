@@ -2,7 +2,7 @@
 
 The generated pages are plain Markdown files that ``rundocs build`` writes without MkDocs;
 this plugin only runs the same build before MkDocs reads ``docs/`` and makes ``mkdocs
-serve`` watch the runs and templates. Problems in the runs folder are logged as warnings,
+serve`` watch the runs, plans and templates. Problems in the runs folder are logged as warnings,
 so ``mkdocs build --strict`` fails on them while a normal build still produces the site.
 """
 
@@ -26,6 +26,8 @@ log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 class RundocsPluginConfig(base.Config):
     runs = c.Type(str, default="runs")
     """Runs folder, relative to mkdocs.yml."""
+    plans = c.Type(str, default="plans")
+    """Phase plans folder, relative to mkdocs.yml."""
     templates = c.Type(str, default="templates")
     """Project templates that override the packaged ones, relative to mkdocs.yml."""
     title = c.Optional(c.Type(str))
@@ -36,9 +38,10 @@ class RundocsPluginConfig(base.Config):
 
 class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        from rundocs.load.plans import load_plans
         from rundocs.load.runs import load_runs
         from rundocs.render.manifest import read_manifest, write_manifest
-        from rundocs.render.pages import SiteOptions, render_site, write_site
+        from rundocs.render.pages import PlanSet, SiteOptions, render_site, write_site
 
         root = Path(config.config_file_path or ".").resolve().parent
         runs_dir = root / self.config.runs
@@ -51,12 +54,13 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
                 title=self.config.title or config.site_name,
                 templates=root / self.config.templates,
             )
-            site = render_site(runs, options, docs, read_manifest(cache))
+            plans = PlanSet(*load_plans(root / self.config.plans))
+            site = render_site(runs, options, docs, read_manifest(cache), plans)
             report = write_site(site, docs)
             write_manifest(cache, site.manifest)
         except RundocsError as error:
             raise PluginError(str(error)) from error
-        for problem in runs.problems:
+        for problem in [*runs.problems, *plans.problems]:
             log.warning("%s", problem)
         log.info(
             "%d pages written, %d unchanged, %d removed from %d runs",
@@ -65,7 +69,7 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         root = Path(config.config_file_path or ".").resolve().parent
-        for folder in (self.config.runs, self.config.templates):
+        for folder in (self.config.runs, self.config.plans, self.config.templates):
             if (root / folder).is_dir():
                 server.watch(str(root / folder))
         return server
