@@ -121,3 +121,22 @@ def test_validate_lists_plan_mistakes_and_warns_about_references(tmp_dir: Path, 
         "plans/q.yaml: 'gates[0].green': expected a threshold like '>= 0.52' (>=, <=, >, <, == and a number), "
         "got 'big'",
     ]
+
+
+def test_incremental_builds_equal_a_clean_build_across_archive_pages(tmp_dir: Path, child_env: dict[str, str]) -> None:
+    """130 runs: 100 on the log's first page, 30 in an archive page kept between builds."""
+    for index in range(130):
+        started = f"2026-01-01T{index // 60:02d}:{index % 60:02d}:00+00:00"
+        write_run(tmp_dir / "runs", f"r{index:03d}", ROWS, started_at=started, updated_at=started, ended_at=started)
+    rundocs("build", cwd=tmp_dir, env=child_env)
+    archive = tmp_dir / "docs" / "runs" / "archive" / "2026-01.md"
+    before = archive.read_bytes()
+    record = json.loads((tmp_dir / "runs" / "r005" / "run.json").read_text())
+    (tmp_dir / "runs" / "r005" / "run.json").write_text(json.dumps({**record, "summary": {"test_acc": 0.5}}))
+
+    rebuilt = rundocs("build", cwd=tmp_dir, env=child_env)
+    assert rebuilt.stdout == "2 written, 140 unchanged, 0 removed; 130 runs, 0 problems\n"
+    assert archive.read_bytes() != before and b"test\\_acc=0.5" in archive.read_bytes()
+    rundocs("build", "--no-cache", "--docs", "clean", cwd=tmp_dir, env=child_env)
+    for page in sorted((tmp_dir / "clean").rglob("*.md")):
+        assert page.read_bytes() == (tmp_dir / "docs" / page.relative_to(tmp_dir / "clean")).read_bytes(), page

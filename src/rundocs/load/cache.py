@@ -26,7 +26,7 @@ from rundocs.load.records import RunRecord, parse_record, read_record
 from rundocs.record.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 
 Signature = tuple[tuple[int, int] | None, ...]
-_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 1"
+_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 3"
 _INDEX = "runs.json"
 _VALUES = "values.npy"
 
@@ -76,7 +76,8 @@ def forget(keep: set[Path], under: Path) -> None:
 
 
 def get_signature(folder: Path) -> Signature:
-    return tuple(_stat(folder / name) for name in (RUN_FILE, METRICS_FILE, NOTES_FILE))
+    base = str(folder)
+    return tuple(_stat(os.path.join(base, name)) for name in (RUN_FILE, METRICS_FILE, NOTES_FILE))
 
 
 def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
@@ -92,9 +93,10 @@ def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
         folder = root / name
         if folder in _memo:
             continue
-        record, _ = parse_record(entry["text"], folder, validate=False)
+        has_notes = entry["signature"][2] is not None
+        record, _ = parse_record(entry["text"], folder, validate=False, has_notes=has_notes)
         columns = {key: values[start : start + entry["length"]] for key, start in entry["columns"].items()}
-        metrics = ParsedMetrics(columns, entry["length"], entry["first_nonfinite"])
+        metrics = ParsedMetrics(columns, entry["length"], entry["first_nonfinite"], tuple(entry["summaries"]))
         problems = tuple(Problem(*problem) for problem in entry["problems"])
         signature = tuple(tuple(item) if item else None for item in entry["signature"])
         _memo[folder] = ParsedRun(signature, record, entry["text"], metrics, problems)
@@ -119,6 +121,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], fold
             "length": item.metrics.length,
             "columns": columns,
             "first_nonfinite": item.metrics.first_nonfinite,
+            "summaries": item.metrics.summaries(),
             "problems": [[p.path, p.line, p.message] for p in item.problems],
         }
     index = {"version": _CACHE_VERSION, "root": str(root.resolve()), "runs": runs}
@@ -142,7 +145,7 @@ def _replace(target: Path, write: Any) -> None:
         raise
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
+def _stat(path: str) -> tuple[int, int] | None:
     try:
         result = os.stat(path)
     except OSError:

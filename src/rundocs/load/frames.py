@@ -29,10 +29,7 @@ def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMe
     rows = []
     for record in records:
         history = metrics[record.id]
-        times = history.columns.get("time")
-        epochs = history.columns.get("epoch")
-        last_time = float(np.nanmax(times)) if times is not None and np.isfinite(times).any() else None
-        gaps = np.diff(times[np.isfinite(times)]) if times is not None else np.array([])
+        last_time = history.last_time
         row: dict[str, Any] = {
             "id": record.id,
             "name": record.name,
@@ -45,11 +42,11 @@ def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMe
             "updated_at": record.updated_at,
             "ended_at": record.ended_at,
             "epochs": record.epochs,
-            "last_epoch": float(np.nanmax(epochs)) if epochs is not None and np.isfinite(epochs).any() else None,
+            "last_epoch": history.last_epoch,
             "steps": history.length,
             "duration_s": _duration(record, last_time),
             "last_activity": max(record.updated_at, record.started_at + timedelta(seconds=last_time or 0.0)),
-            "median_gap_s": float(np.median(gaps)) if gaps.size else None,
+            "median_gap_s": history.median_gap,
             "restarts": record.restarts,
             "evaluates": record.evaluates,
             "error_type": record.error.type if record.error else None,
@@ -79,9 +76,13 @@ def make_metrics_frame(ids: Sequence[str], metrics: Mapping[str, ParsedMetrics])
     data: dict[str, Any] = {
         "run_id": pd.Categorical.from_codes(np.repeat(np.arange(len(ids)), lengths), categories=pd.Index(ids))
     }
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
     for key in ("epoch", "step", "time", *names):
-        parts = [metrics[run_id].columns.get(key, _nan(length)) for run_id, length in zip(ids, lengths, strict=True)]
-        column = np.concatenate(parts) if parts else np.empty(0)
+        column = np.full(total, np.nan)
+        for index, run_id in enumerate(ids):
+            values = metrics[run_id].columns.get(key)
+            if values is not None:
+                column[offsets[index] : offsets[index + 1]] = values
         data[key] = _nullable_int(column) if key in ("epoch", "step") else column
     assert all(len(v) == total for v in data.values())
     return pd.DataFrame(data)
@@ -99,10 +100,6 @@ def _position(history: ParsedMetrics, row: int) -> int:
         if values is not None and np.isfinite(values[row]):
             return int(values[row])
     return row + 1
-
-
-def _nan(length: int) -> np.ndarray:
-    return np.full(length, np.nan)
 
 
 def _duration(record: RunRecord, last_time: float | None) -> float | None:

@@ -30,12 +30,37 @@ class ParsedMetrics:
     as NaN or an infinity.
     """
 
-    __slots__ = ("columns", "first_nonfinite", "length")
+    __slots__ = ("columns", "first_nonfinite", "last_epoch", "last_time", "length", "median_gap")
 
-    def __init__(self, columns: Columns, length: int, first_nonfinite: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        columns: Columns,
+        length: int,
+        first_nonfinite: dict[str, int] | None = None,
+        summaries: tuple[float | None, float | None, float | None] | None = None,
+    ) -> None:
         self.columns = columns
         self.length = length
         self.first_nonfinite = first_nonfinite or {}
+        # What the runs frame shows for every run: computed once here, then kept in the cache.
+        self.last_epoch, self.last_time, self.median_gap = summaries or _summarize(columns)
+
+    def summaries(self) -> tuple[float | None, float | None, float | None]:
+        return (self.last_epoch, self.last_time, self.median_gap)
+
+
+def _summarize(columns: Columns) -> tuple[float | None, float | None, float | None]:
+    times = columns.get("time")
+    gaps = np.diff(times[np.isfinite(times)]) if times is not None else np.empty(0)
+    median_gap = float(np.median(gaps)) if gaps.size else None
+    return _last_finite(columns.get("epoch")), _last_finite(times), median_gap
+
+
+def _last_finite(values: np.ndarray | None) -> float | None:
+    if values is None:
+        return None
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else None
 
 
 def parse_metrics(raw: bytes, path: str) -> tuple[ParsedMetrics, list[Problem]]:

@@ -69,8 +69,13 @@ def read_record(folder: Path) -> tuple[RunRecord | None, str | None, list[Proble
     return record, text if record is not None else None, problems
 
 
-def parse_record(text: str, folder: Path, *, validate: bool = True) -> tuple[RunRecord | None, list[Problem]]:
-    """A ``run.json`` text as a record; ``validate=False`` only for text validated before (the cache)."""
+def parse_record(
+    text: str, folder: Path, *, validate: bool = True, has_notes: bool = True
+) -> tuple[RunRecord | None, list[Problem]]:
+    """A ``run.json`` text as a record; ``validate=False`` only for text validated before (the cache).
+
+    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent.
+    """
     path = folder / RUN_FILE
     try:
         data = json.loads(text)
@@ -82,7 +87,7 @@ def parse_record(text: str, folder: Path, *, validate: bool = True) -> tuple[Run
     messages = check_record(data) if validate else []
     if messages:
         return None, [Problem(str(path), None, message) for message in messages]
-    bad_times = [key for key in ("started_at", "updated_at", "ended_at") if not _valid_time(data.get(key))]
+    bad_times = [k for k in ("started_at", "updated_at", "ended_at") if validate and not _valid_time(data.get(k))]
     if bad_times:
         return None, [
             Problem(str(path), None, f"field {k!r}: {data[k]!r} is not a valid date and time") for k in bad_times
@@ -90,7 +95,7 @@ def parse_record(text: str, folder: Path, *, validate: bool = True) -> tuple[Run
     problems = []
     if data["id"] != folder.name:
         problems.append(Problem(str(path), None, f"id {data['id']!r} differs from its folder; read as {folder.name!r}"))
-    return _to_record(data, folder), problems
+    return _to_record(data, folder, has_notes), problems
 
 
 def _valid_time(value: Any) -> bool:
@@ -103,13 +108,14 @@ def _valid_time(value: Any) -> bool:
     return True
 
 
-def _to_record(data: dict[str, Any], folder: Path) -> RunRecord:
+def _to_record(data: dict[str, Any], folder: Path, has_notes: bool) -> RunRecord:
     error = data.get("error")
-    notes_path = folder / NOTES_FILE
-    try:
-        notes = notes_path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        notes = None
+    notes = None
+    if has_notes:
+        try:
+            notes = (folder / NOTES_FILE).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            notes = None
     return RunRecord(
         id=folder.name,
         name=data["name"],

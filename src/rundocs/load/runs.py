@@ -18,6 +18,10 @@ from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord
 from rundocs.load.state import derive_states
 
+#: Rewriting the disk cache costs about as much as re-reading this many changed folders, so a
+#: build that re-read fewer (of a large folder) leaves the cache as it is; they are re-read next time.
+_RESAVE_AFTER = 20
+
 #: A running run silent for longer than this (and than 3 of its usual gaps) is stalled.
 DEFAULT_STALLED_AFTER = timedelta(minutes=10)
 
@@ -105,7 +109,8 @@ def load_runs(
     forget(set(folders), root)
     results = [read_run_folder(folder) for folder in folders]
     parsed = [item for item, _ in results]
-    if cache_dir is not None and any(was_read for _, was_read in results):
+    reread = sum(was_read for _, was_read in results)
+    if cache_dir is not None and reread and (reread >= _RESAVE_AFTER or reread * 50 >= len(folders)):
         save_memo_to_disk(Path(cache_dir), root, parsed, folders)
     problems = sorted(problem for item in parsed for problem in item.problems)
     if strict and problems:
@@ -134,4 +139,5 @@ def _run_folders(root: Path) -> list[Path]:
         entries = list(os.scandir(root))
     except FileNotFoundError:
         return []
-    return sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))
+    names = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+    return [root / name for name in names]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,25 @@ class PageRecord:
 class Manifest:
     build_key: str = ""
     pages: dict[str, PageRecord] = field(default_factory=dict)
+    #: Other pages kept when unchanged (log archives): path to (key, stamp).
+    others: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)
+
+    def keeps(self, path: str, key: str, build_key: str, docs: Path) -> bool:
+        """Whether the last build wrote ``path`` from the same inputs and nobody touched it since."""
+        known = self.others.get(path)
+        return (
+            build_key == self.build_key
+            and known is not None
+            and known[0] == key
+            and stamp_of(os.path.join(docs, path)) == known[1]
+        )
 
     def reusable(self, run_id: str, key: str, build_key: str, docs: Path) -> PageRecord | None:
         """The last build's record of this run page, if the page needs no new rendering."""
         record = self.pages.get(run_id)
         if record is None or build_key != self.build_key or record.key != key:
             return None
-        return record if stamp_of(docs / record.path) == record.stamp else None
+        return record if stamp_of(os.path.join(docs, record.path)) == record.stamp else None
 
 
 def read_manifest(cache_dir: Path | None) -> Manifest:
@@ -51,7 +63,8 @@ def read_manifest(cache_dir: Path | None) -> Manifest:
             run_id: PageRecord(item["key"], LogEntry(*item["entry"]), item["path"], tuple(item["stamp"]))
             for run_id, item in data["pages"].items()
         }
-        return Manifest(data["build_key"], pages)
+        others = {path: (key, (stamp[0], stamp[1])) for path, (key, stamp) in data["others"].items()}
+        return Manifest(data["build_key"], pages, others)
     except (OSError, ValueError, KeyError, TypeError):
         return Manifest()
 
@@ -60,9 +73,10 @@ def write_manifest(cache_dir: Path, manifest: Manifest) -> None:
     data = {
         "build_key": manifest.build_key,
         "pages": {
-            run_id: {"key": p.key, "entry": list(astuple(p.entry)), "path": p.path, "stamp": list(p.stamp)}
+            run_id: {"key": p.key, "entry": list(vars(p.entry).values()), "path": p.path, "stamp": list(p.stamp)}
             for run_id, p in sorted(manifest.pages.items())
         },
+        "others": {path: [key, list(stamp)] for path, (key, stamp) in sorted(manifest.others.items())},
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +91,7 @@ def make_key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps([rundocs.__version__, *parts], default=str).encode()).hexdigest()[:32]
 
 
-def stamp_of(path: Path) -> tuple[int, int] | None:
+def stamp_of(path: str | Path) -> tuple[int, int] | None:
     try:
         result = os.stat(path)
     except OSError:

@@ -8,6 +8,7 @@ the mark that the runs no longer produce is an orphan, removed by ``build`` and 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -147,7 +148,13 @@ def render_site(
         problems=[_shown_problem(problem, runs.root, source) for problem in runs.problems],
     )
     for archive, ids in archives.items():
-        pages[f"runs/archive/{archive.path}"] = log.render(
+        path = f"runs/archive/{archive.path}"
+        key = make_key(build_key, archive.label, [list(vars(entries[i]).values()) for i in ids])
+        manifest.others[path] = (key, (0, 0))
+        if docs is not None and previous.keeps(path, key, build_key, docs):
+            kept.add(path)
+            continue
+        pages[path] = log.render(
             source=source,
             title=f"Experiment log: {archive.label}",
             entries=[entries[i] for i in ids],
@@ -184,14 +191,17 @@ def write_site(site: RenderedSite, docs: Path) -> BuildReport:
         path.write_bytes(content)
         report.written.append(relative)
     paths = site.paths()
-    for relative in _generated_pages(docs):
-        if relative not in paths:
-            (docs / relative).unlink()
-            report.removed.append(relative)
+    for relative in _generated_pages(docs, skip=paths):
+        (docs / relative).unlink()
+        report.removed.append(relative)
     for run_id, record in list(site.manifest.pages.items()):
         stamp = stamp_of(docs / record.path)
         if stamp is not None:
             site.manifest.pages[run_id] = dataclasses.replace(record, stamp=stamp)
+    for other, (key, _) in list(site.manifest.others.items()):
+        stamp = stamp_of(docs / other)
+        if stamp is not None:
+            site.manifest.others[other] = (key, stamp)
     report.unchanged.sort()
     return report
 
@@ -205,8 +215,7 @@ def check_site(site: RenderedSite, docs: Path) -> CheckReport:
             report.missing.append(relative)
         elif path.read_bytes() != content:
             report.stale.append(relative)
-    paths = site.paths()
-    report.orphaned = [relative for relative in _generated_pages(docs) if relative not in paths]
+    report.orphaned = list(_generated_pages(docs, skip=site.paths()))
     return report
 
 
@@ -248,14 +257,19 @@ def _template_sources(environment: jinja2.Environment) -> list[str]:
     return sources
 
 
-def _generated_pages(docs: Path) -> Iterator[str]:
-    if not docs.is_dir():
-        return
-    for path in sorted(docs.rglob("*.md")):
-        with open(path, "rb") as file:
-            head = file.read(_MARK_WITHIN).decode("utf-8", "replace")
-        if any(line.startswith(GENERATED_MARK) for line in head.splitlines()[:_MARK_LINES]):
-            yield path.relative_to(docs).as_posix()
+def _generated_pages(docs: Path, skip: set[str]) -> Iterator[str]:
+    """Generated pages under ``docs`` other than those in ``skip`` (already known), in path order."""
+    found = []
+    for folder, _, names in os.walk(docs):
+        prefix = os.path.relpath(folder, docs).replace(os.sep, "/")
+        for name in names:
+            relative = name if prefix == "." else f"{prefix}/{name}"
+            if name.endswith(".md") and relative not in skip:
+                with open(os.path.join(folder, name), "rb") as file:
+                    head = file.read(_MARK_WITHIN).decode("utf-8", "replace")
+                if any(line.startswith(GENERATED_MARK) for line in head.splitlines()[:_MARK_LINES]):
+                    found.append(relative)
+    yield from sorted(found)
 
 
 def _newest_first(runs: Runs) -> list[str]:
