@@ -125,7 +125,7 @@ def main() -> None:
         "20260103_090000_hostile",
         epochs_rows(3, train_loss=[1.0, "NaN", "Infinity"], val_acc=[0.1, 0.1, 0.1]),
         notes="Raw HTML <script>alert(3)</script> and [a link](javascript:alert(4)).\n",
-        name=HOSTILE, phase="p|<b>", tags=["<i>tag</i>"], started_at="2026-01-03T09:00:00+00:00",
+        name=HOSTILE, phase="p|<b>", sweep="<b>s|w</b>", tags=["<i>tag</i>"], started_at="2026-01-03T09:00:00+00:00",
         config={"note": "x|y\nz", "html": "<script>alert(5)</script>", "long": "w" * 300, "unicode": "ünï ✓ 漢字"},
     )  # fmt: skip
     write(

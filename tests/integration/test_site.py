@@ -42,6 +42,8 @@ def test_hostile_name_is_escaped_in_html(site: Path) -> None:
     html = (site / HOSTILE).read_text()
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert 'href="javascript:' not in html
+    sweep = (site / "sweeps" / "b-s-w-b-daab7811.html").read_text()
+    assert "<script>alert(5)" not in sweep and "&lt;script&gt;alert(5)&lt;/script&gt;" in sweep
 
 
 def test_pages_make_no_request_off_the_machine(site: Path) -> None:

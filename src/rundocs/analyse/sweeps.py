@@ -126,9 +126,10 @@ def report_sweep(
     declared = metric is not None
     if metric is None:
         metric, guessed = _primary_metric(run_ids, runs)
+        better = "lower" if guessed == "min" else "higher"
         warnings.append(
-            f"sweep {name!r} declares no target metric; using {metric} ({guessed} is better). "
-            f"Declare it in a plan: sweep: {{metric: {metric}, goal: {guessed}}}"
+            f"sweep {name!r} declares no target metric; using {metric} ({better} is better). "
+            f"Declare it in the phase plan: sweep: {{metric: {metric}, goal: {guessed}}}"
         )
         goal = goal or guessed
     goal = goal or parse_metric_name(metric).direction or "min"
@@ -210,13 +211,17 @@ def _score(runs: Runs, run_id: str, metric: str, goal: Goal) -> RunScore:
     finite = np.isfinite(curve.y)
     y = np.where(finite, curve.y, np.inf if goal == "min" else -np.inf)
     index = int(np.argmin(y) if goal == "min" else np.argmax(y))
+    final, final_epoch = float(curve.y[-1]), int(curve.x[-1])
+    nonfinite: Any = runs.runs.at[run_id, "nonfinite"]
+    if metric in nonfinite and nonfinite[metric] > final_epoch:  # the run ended on a logged NaN
+        final, final_epoch = math.nan, int(nonfinite[metric])
     return RunScore(
         run_id=run_id,
         name=record.name,
         best=float(curve.y[index]),
         best_epoch=int(curve.x[index]),
-        final=float(curve.y[-1]),
-        final_epoch=int(curve.x[-1]),
+        final=final,
+        final_epoch=final_epoch,
         first=float(curve.y[0]),
         epochs=epochs,
         stopped_early=stopped,

@@ -32,7 +32,7 @@ def number(value: Any, digits: int = 4) -> str:
     return str(cell(value))
 
 
-def code_block(text: Any, indent: int = 0) -> Markup:
+def code_block(text: Any, indent: int = 0, language: str = "text") -> Markup:
     """A fenced code block holding ``text`` verbatim (Markdown escapes code itself).
 
     The fence is longer than any run of backticks in the text, so the text cannot close it.
@@ -41,7 +41,7 @@ def code_block(text: Any, indent: int = 0) -> Markup:
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     pad = " " * indent
-    lines = [f"{pad}{fence}text", *(f"{pad}{line}" if line else "" for line in body.split("\n")), f"{pad}{fence}"]
+    lines = [f"{pad}{fence}{language}", *(f"{pad}{line}" if line else "" for line in body.split("\n")), f"{pad}{fence}"]
     return Markup("\n".join(lines))
 
 
@@ -70,6 +70,18 @@ def comment(value: Any) -> Markup:
     return Markup(str(value).replace("--", "- -").replace(">", "&gt;"))
 
 
+def duration(seconds: Any) -> str:
+    """Wall time in the largest sensible unit: ``42 s``, ``12 min``, ``3.4 h``."""
+    if seconds is None:
+        return ""
+    value = float(seconds)
+    if value < 120:
+        return f"{value:.0f} s"
+    if value < 7200:
+        return f"{value / 60:.0f} min"
+    return f"{value / 3600:.1f} h"
+
+
 def signed(value: Any) -> str:
     """A difference with its sign: ``+0.031``, ``-1.2``."""
     text = format_number(value)
@@ -77,6 +89,7 @@ def signed(value: Any) -> str:
 
 
 FILTERS = {
+    "duration": duration,
     "signed": signed,
     "comment": comment,
     "cell": cell,

@@ -1,0 +1,102 @@
+"""Page models of the sweep pages."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from rundocs.analyse.sweeps import ConfigStats, LevelRow, RunScore, SweepReport
+from rundocs.load.runs import Runs
+from rundocs.render.figures import figure_json
+from rundocs.render.sweep_figures import plot_best_by_level, plot_parallel, plot_sweep_curves
+
+#: Trials listed on the page, best first; a search of thousands keeps its page small.
+MAX_TRIAL_ROWS = 1000
+PARAMETER_COUNT_KEYS = ("n_params", "num_params", "params", "parameters", "param_count")
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    score: RunScore
+    settings: list[Any]
+    parameters: Any
+    is_best: bool
+
+
+@dataclass(frozen=True)
+class SweepPage:
+    report: SweepReport
+    slug: str
+    levels: dict[str, list[LevelRow]]
+    repeated: list[ConfigStats]
+    trials: list[TrialRow]
+    hidden_trials: int
+    show_parameters: bool
+    best_config_yaml: str
+    best_mean_config_yaml: str
+    best_name: str | None
+    figures: list[str]
+
+
+def sweep_slug(name: str) -> str:
+    """A file name for a sweep: its name when plain, else a readable part and a short hash."""
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:60]
+    if plain == name:
+        return name
+    return f"{plain or 'sweep'}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def make_sweep_page(report: SweepReport, runs: Runs) -> SweepPage:
+    levels: dict[str, list[LevelRow]] = {}
+    for row in report.levels:
+        levels.setdefault(row.dimension, []).append(row)
+    sign = 1.0 if report.goal == "min" else -1.0
+    ranked = sorted(report.scores, key=lambda s: (s.best is None, sign * (s.best or 0.0), s.run_id))
+    parameters = {s.run_id: _parameter_count(report.settings[s.run_id], runs.records[s.run_id].summary) for s in ranked}
+    trials = [_trial_row(report, score, parameters[score.run_id]) for score in ranked[:MAX_TRIAL_ROWS]]
+    first = report.dimensions[0] if report.dimensions else None
+    specs = [plot_sweep_curves(report, runs, first)]
+    specs += [plot_best_by_level(report, dimension) for dimension in report.dimensions[:3]]
+    specs.append(plot_parallel(report))
+    return SweepPage(
+        report=report,
+        slug=sweep_slug(report.name),
+        levels=levels,
+        repeated=[c for c in report.configs if len(c.run_ids) > 1],
+        trials=trials,
+        hidden_trials=max(0, len(ranked) - MAX_TRIAL_ROWS),
+        show_parameters=any(value is not None for value in parameters.values()),
+        best_config_yaml=_yaml(report.best_config),
+        best_mean_config_yaml=_yaml(report.best_mean_config),
+        best_name=runs.records[report.best_run].name if report.best_run else None,
+        figures=[figure_json(spec) for spec in specs if spec is not None],
+    )
+
+
+def _trial_row(report: SweepReport, score: RunScore, parameters: Any) -> TrialRow:
+    settings = [report.settings[score.run_id].get(dimension) for dimension in report.dimensions]
+    return TrialRow(score, settings, parameters, score.run_id == report.best_run)
+
+
+def _parameter_count(settings: dict[str, Any], summary: dict[str, float]) -> Any:
+    for key in PARAMETER_COUNT_KEYS:
+        for source in (summary, settings):
+            if key in source:
+                return source[key]
+    return None
+
+
+def _yaml(flat: dict[str, Any]) -> str:
+    """Dotted settings back into nested YAML, ready to paste into a config file."""
+    nested: dict[str, Any] = {}
+    for key, value in sorted(flat.items()):
+        target = nested
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = list(value) if isinstance(value, tuple) else value
+    return yaml.safe_dump(nested, sort_keys=True, allow_unicode=True, default_flow_style=False).rstrip("\n")
