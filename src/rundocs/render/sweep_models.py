@@ -15,7 +15,7 @@ from rundocs.render.figures import figure_json
 from rundocs.render.sweep_figures import plot_best_by_level, plot_parallel, plot_sweep_curves
 
 #: Trials listed on the page, best first; a search of thousands keeps its page small.
-MAX_TRIAL_ROWS = 1000
+MAX_TRIAL_ROWS = 2000
 PARAMETER_COUNT_KEYS = ("n_params", "num_params", "params", "parameters", "param_count")
 
 

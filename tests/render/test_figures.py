@@ -1,0 +1,63 @@
+"""Figure specs are valid plotly figures, long curves keep their shape, and empty data gives none."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import rundocs
+from rundocs.analyse.curves import get_curves
+from rundocs.analyse.sweeps import group_sweeps, report_sweep
+from rundocs.render.figures import MAX_POINTS, downsample, figure_json, plot_curves
+from rundocs.render.sweep_figures import MAX_CURVES, plot_best_by_level, plot_parallel, plot_sweep_curves
+from tests.helpers import write_run
+
+
+def as_figure(spec: dict[str, object]) -> go.Figure:
+    """Through JSON, as plotly.js gets it; go.Figure validates every property."""
+    return go.Figure(json.loads(figure_json(spec)))
+
+
+def test_downsampling_keeps_the_spike_and_both_ends() -> None:
+    x = np.arange(1.0, 10_001.0)
+    y = np.sin(x / 500)
+    y[6_789] = 50.0
+    small_x, small_y = downsample(x, y)
+    assert len(small_x) <= MAX_POINTS
+    assert (small_x[0], small_x[-1]) == (1.0, 10_000.0) and 50.0 in small_y
+    assert np.all(np.diff(small_x) > 0)
+
+
+def test_run_curves_are_a_valid_figure(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1 / e + 0.1, "val_acc": 0.5} for e in range(1, 2001)]
+    rows[10]["val_loss"] = "NaN"
+    write_run(tmp_path, "r", rows)
+    spec = plot_curves(get_curves(rundocs.load_runs(tmp_path).curves("r")), "epoch")
+    assert spec is not None
+    figure = as_figure(spec)
+    assert [trace.name for trace in figure.data] == ["train_loss", "val_loss", "val_acc"]
+    assert all(len(trace.x) <= MAX_POINTS for trace in figure.data)
+    assert plot_curves([], "epoch") is None
+
+
+@pytest.mark.parametrize("count", [9, MAX_CURVES + 20])
+def test_sweep_figures_are_valid_at_any_size(tmp_path: Path, count: int) -> None:
+    for index in range(count):
+        lr, width = [0.01, 0.1, 0.3][index % 3], [32, 64][index % 2]
+        rows = [{"epoch": e, "val_loss": math.exp(-e * lr) + width / 1000} for e in range(1, 21)]
+        write_run(tmp_path, f"r{index:03d}", rows, sweep="s", config={"lr": lr, "width": width, "seed": index})
+    runs = rundocs.load_runs(tmp_path)
+    report = report_sweep("s", group_sweeps(runs)["s"], runs, metric="val_loss", goal="min")
+    curves = as_figure(plot_sweep_curves(report, runs, "lr") or {})
+    if count > MAX_CURVES:  # one band and one median line per value, not a line per run
+        assert len(curves.data) == 6 and curves.data[1].name == "0.01 (median, 10-90%)"
+    else:
+        assert len(curves.data) == count
+    assert len(as_figure(plot_best_by_level(report, "lr") or {}).data) == 3
+    parallel = as_figure(plot_parallel(report) or {})
+    assert [d.label for d in parallel.data[0].dimensions] == ["lr", "width", "val_loss"]
