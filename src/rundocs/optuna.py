@@ -149,6 +149,8 @@ class RundocsCallback:
         tags: Extra tags for every run.
         config: Settings shared by every trial; the trial's params are added to them.
         step_name: Record the reported ``step`` as ``epoch`` (default) or as ``step``.
+        log_reports: Log each ``trial.report`` as a metrics line. Turn off to log the value yourself,
+            with ``current_run().log(...)``, in one line with the epoch's other metrics.
     """
 
     def __init__(
@@ -162,8 +164,10 @@ class RundocsCallback:
         tags: Iterable[str] = (),
         config: Mapping[str, Any] | None = None,
         step_name: StepName = "epoch",
+        log_reports: bool = True,
     ) -> None:
         self.dir = dir
+        self.log_reports = log_reports
         self.layout = _Layout(metric, step_name, phase, sweep, tuple(tags), dict(config or {}), epochs)
         #: Ids of the runs this recorder wrote, in order.
         self.run_ids: list[str] = []
@@ -240,6 +244,7 @@ class _LiveTrial:
         recorder._live.add((study.study_name, trial.number))
         self.last: float | None = None
         self._steps: set[int] = set()
+        self._log = recorder.log_reports
         self._report = trial.report
         trial.report = self.report  # type: ignore[method-assign]
 
@@ -252,8 +257,9 @@ class _LiveTrial:
         self._steps.add(step)
         self.last = float(value)
         self._sync_params()
-        line: dict[str, Any] = {self.layout.step_name: step, self.names[0]: self.last}
-        self.run.log(**line)
+        if self._log:
+            line: dict[str, Any] = {self.layout.step_name: step, self.names[0]: self.last}
+            self.run.log(**line)
 
     def detach(self) -> None:
         vars(self.trial).pop("report", None)
@@ -441,9 +447,11 @@ def _open_storage(storage: str, study: str) -> BaseStorage:
         path = _existing_file(Path(storage), storage, study)
         with open(path, "rb") as file:
             is_sqlite = file.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
-        return _open_rdb(f"sqlite:///{path}", storage, study, path) if is_sqlite else _open_journal(path)
+        return (
+            _open_rdb(f"sqlite:///{path}", storage, study, path) if is_sqlite else _open_journal(path, storage, study)
+        )
     if scheme == "journal":
-        return _open_journal(_existing_file(_url_path(rest, storage, study), storage, study))
+        return _open_journal(_existing_file(_url_path(rest, storage, study), storage, study), storage, study)
     if scheme == "sqlite" or scheme.startswith("sqlite+"):
         path = _existing_file(_url_path(rest, storage, study), storage, study)
         return _open_rdb(storage, storage, study, path)
@@ -468,8 +476,12 @@ def _open_rdb(url: str, storage: str, study: str, sqlite_path: Path | None) -> B
         raise StudyImportError(storage, study, _first_line(error)) from error
 
 
-def _open_journal(path: Path) -> BaseStorage:
-    return JournalStorage(JournalFileBackend(str(path)))
+def _open_journal(path: Path, storage: str, study: str) -> BaseStorage:
+    try:
+        return JournalStorage(JournalFileBackend(str(path)))
+    except (ValueError, KeyError, TypeError, OSError) as error:  # not JSON lines, or not Optuna's
+        reason = f"missing key {error}" if isinstance(error, KeyError) else _first_line(error)
+        raise StudyImportError(storage, study, f"not an Optuna journal file: {reason}") from error
 
 
 def _url_path(rest: str, storage: str, study: str) -> Path:

@@ -28,7 +28,7 @@ def test_every_problem_is_listed_and_good_runs_still_load(tmp_path: Path) -> Non
 
     assert list(loaded.records) == ["good"]
     assert [str(p).replace(str(tmp_path), "runs") for p in loaded.problems] == [
-        "runs/broken/run.json:4: invalid JSON: Expecting property name enclosed in double quotes (column 3)",
+        "runs/broken/run.json:4: invalid JSON: unexpected character, expected a string key (column 3)",
         "runs/empty: no run.json: not a run folder, or its run never started",
         "runs/future/run.json: unknown format 'rundocs.run/2': this rundocs reads 'rundocs.run/1'",
         "runs/typed/run.json: field 'epochs': '30' is not of type 'integer', 'null'",
@@ -55,7 +55,7 @@ def test_bad_lines_in_the_middle_are_reported_and_the_rest_kept(tmp_path: Path) 
     loaded = rundocs.load_runs(tmp_path)
     assert loaded.history("messy")["epoch"].tolist() == [1, 5]
     assert [(p.line, p.message) for p in loaded.problems] == [
-        (2, "invalid JSON (Unterminated string starting at); line skipped"),
+        (2, "invalid JSON (unexpected end of data); line skipped"),
         (3, "field 'val_acc': expected number or one of 'NaN', 'Infinity', '-Infinity', got 'high'; line skipped"),
         (4, "field 'val_acc': expected number or one of 'NaN', 'Infinity', '-Infinity', got True; line skipped"),
     ]

@@ -6,13 +6,17 @@ import json
 import math
 import subprocess
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rundocs
 from rundocs.record.environment import make_run_id
@@ -188,3 +192,31 @@ def test_taken_id_gets_a_fresh_one_and_nothing_is_overwritten(tmp_path: Path) ->
         pass
     assert run.id != "fixed"
     assert (tmp_path / "fixed" / "keep.txt").read_text() == "mine"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8).filter(lambda k: k not in ("time", "epoch", "step")),
+        st.one_of(st.floats(), st.integers(-(10**30), 10**30), st.booleans()),
+        max_size=6,
+    )
+)
+def test_every_logged_line_is_strict_json_that_reads_back_exactly(metrics: dict[str, Any]) -> None:
+    """The line encoder is hand-written for speed; it must agree with a JSON parser on anything."""
+    with tempfile.TemporaryDirectory() as scratch, rundocs.Run("p", dir=scratch) as run:
+        run.log(epoch=1, **metrics)
+        line = (run.folder / "metrics.jsonl").read_text()
+
+    def refuse(token: str) -> None:
+        raise ValueError(token)
+
+    parsed = json.loads(line, parse_constant=refuse)
+    assert parsed.pop("epoch") == 1 and isinstance(parsed.pop("time"), float)
+    expected = {k: int(v) if isinstance(v, bool) else v for k, v in metrics.items()}
+    for key, value in expected.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            assert parsed[key] == {math.inf: "Infinity", -math.inf: "-Infinity"}.get(value, "NaN")
+        else:
+            assert parsed[key] == value and type(parsed[key]) is type(value)
+    assert set(parsed) == set(expected)

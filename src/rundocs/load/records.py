@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from rundocs.load.problems import Problem
 from rundocs.load.validate import check_record
@@ -78,8 +79,8 @@ def parse_record(
     """
     path = folder / RUN_FILE
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
         return None, [Problem(str(path), error.lineno, f"invalid JSON: {error.msg} (column {error.colno})")]
     if isinstance(data, dict) and data.get("format") != FORMAT:
         found = data.get("format")

@@ -27,7 +27,6 @@ from rundocs.record.schema import FORMAT, KINDS, encode_float, to_json_value
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
 
-_encode_line = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _DROP = object()
 
 
@@ -80,6 +79,7 @@ class Run:
         heartbeat_every: float = 30.0,
     ) -> None:
         self._warn = WarnOnce()
+        self._prefixes: dict[str, str] = {}  # metric name -> its JSON-encoded key and colon
         self._writer: RunWriter | None = None
         self._heartbeat_every = heartbeat_every
         self._t0 = self._last_beat = time.monotonic()
@@ -140,25 +140,32 @@ class Run:
         if self._writer is None:
             return
         now = time.monotonic()
-        line: dict[str, Any] = {}
-        if epoch is not None:
-            self._put_index(line, "epoch", epoch)
-        if step is not None:
-            self._put_index(line, "step", step)
-        line["time"] = round(now - self._t0, 3)
+        parts = []
+        for key, index in (("epoch", epoch), ("step", step)):
+            if index is not None and (checked := self._index(key, index)) is not None:
+                parts.append(f'"{key}":{checked}')
+        parts.append(f'"time":{round(now - self._t0, 3)!r}')
+        prefixes = self._prefixes
         for key, value in metrics.items():
+            # The line is written by hand: keys are encoded once, and repr of a finite float or
+            # an int is exact, valid JSON, several times cheaper than json.dumps per call.
             if type(value) is float:
-                if value - value != 0:
-                    value = encode_float(value)
-            elif type(value) is not int:
+                text = repr(value) if value - value == 0 else f'"{encode_float(value)}"'
+            elif type(value) is int:
+                text = repr(value)
+            else:
                 value = self._coerce(key, value)
                 if value is _DROP:
                     continue
-            if key == "time":
-                self._warn("reserved-time", "'time' is recorded automatically; the logged value was dropped")
-                continue
-            line[key] = value
-        self._writer.append_metrics(_encode_line(line).encode() + b"\n")
+                text = json.dumps(value)
+            prefix = prefixes.get(key)
+            if prefix is None:
+                if key == "time":
+                    self._warn("reserved-time", "'time' is recorded automatically; the logged value was dropped")
+                    continue
+                prefix = prefixes[key] = json.dumps(key, ensure_ascii=False) + ":"
+            parts.append(prefix + text)
+        self._writer.append_metrics(("{" + ",".join(parts) + "}\n").encode())
         if now - self._last_beat >= self._heartbeat_every:
             self._last_beat = now
             self._writer.sync()
@@ -224,13 +231,15 @@ class Run:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _put_index(self, line: dict[str, Any], key: str, value: Any) -> None:
+    def _index(self, key: str, value: Any) -> int | None:
+        """An epoch or step as a non-negative int, or None (after a warning) when it is not one."""
         if type(value) is not int:
             value = self._coerce(key, value)
         if isinstance(value, int) and value >= 0:
-            line[key] = value
-        elif value is not _DROP:
+            return value
+        if value is not _DROP:
             self._warn(f"index-{key}", f"{key} must be a non-negative integer, got {value!r}; dropped")
+        return None
 
     def _coerce(self, key: str, value: Any) -> Any:
         """Slow path for values that are not plain ints or floats."""

@@ -104,7 +104,9 @@ class RunWriter:
             if self._torn:  # end the fragment left by a failed write, so it stays one bad line
                 line = b"\n" + line
             try:
-                _write_all(self._metrics, line)
+                written = self._metrics.write(line)
+                if written != len(line):  # a short write: finish it, or let the disk say why not
+                    _write_all(self._metrics, line[written or 0 :])
             except OSError as error:
                 self._torn = True
                 self._warn(f"metrics-{error.errno}", f"cannot append to {self.folder / METRICS_FILE}: {error}")
