@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 try:
-    import optuna
     from optuna.storages import BaseStorage, JournalStorage, RDBStorage
     from optuna.storages.journal import JournalFileBackend
     from optuna.trial import FrozenTrial, TrialState
     from sqlalchemy.exc import SQLAlchemyError
+
+    import optuna
 except ImportError as error:  # pragma: no cover - exercised only without the extra
     from rundocs.exceptions import MissingDependencyError
 
@@ -41,13 +42,21 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
 
 from rundocs import env
 from rundocs.exceptions import RundocsError
-from rundocs.record.environment import capture_environment, make_run_id
+from rundocs.record.environment import capture_environment, get_rank, make_run_id
 from rundocs.record.run import Run
 from rundocs.record.schema import FORMAT, METRICS_FILE, RUN_FILE, STEP_KEYS, encode_float, to_json_value
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
 
-__all__ = ["ImportReport", "RundocsCallback", "StudyImportError", "current_run", "import_command", "import_study"]
+__all__ = [
+    "ImportReport",
+    "RundocsCallback",
+    "StudyImportError",
+    "current_run",
+    "import_command",
+    "import_run_id",
+    "import_study",
+]
 
 StepName = Literal["epoch", "step"]
 _T = TypeVar("_T")
@@ -204,7 +213,7 @@ class RundocsCallback:
         if key in self._live:
             self._live.discard(key)
             return
-        if trial.state not in _FINISHED or trial.datetime_start is None:
+        if trial.state not in _FINISHED or trial.datetime_start is None or get_rank() != 0:
             return
         warn = WarnOnce()
         root = Path(self.dir if self.dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs"))
