@@ -16,7 +16,7 @@ LAB_GROUP = ("scikit-learn>=1.4", "tqdm>=4.66")
 @nox.session
 def train(session: nox.Session) -> None:
     """Train the demo lab from scratch into runs/ (CPU, a few minutes)."""
-    session.install(*CONSTRAINTS, "-e", ".[torch]", *LAB_GROUP)
+    session.install(*CONSTRAINTS, "-e", ".[torch,optuna]", *LAB_GROUP)
     session.run("python", "-m", "demolab", "--runs", "runs", "--fresh", env={"PYTHONPATH": "src"})
 
 
@@ -48,14 +48,14 @@ def check(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the whole test suite, torch included."""
-    session.install(*CONSTRAINTS, "-e", ".[torch]", *TEST_GROUP, *LAB_GROUP)
+    session.install(*CONSTRAINTS, "-e", ".[torch,optuna]", *TEST_GROUP, *LAB_GROUP)
     session.run("pytest", *session.posargs)
 
 
 @nox.session
 def tests_core(session: nox.Session) -> None:
     """Run the tests that need no torch, in an environment without torch."""
-    session.install(*CONSTRAINTS, "-e", ".", *TEST_GROUP)
+    session.install(*CONSTRAINTS, "-e", ".[optuna]", *TEST_GROUP)
     session.run("pytest", "-m", "not torch", "--ignore=tests/torch", "--ignore=tests/lab", *session.posargs)
 
 
@@ -63,7 +63,15 @@ def tests_core(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) on everything, mypy --strict on src/rundocs."""
     session.install(
-        *CONSTRAINTS, "-e", ".[torch]", "ruff>=0.6", "mypy>=1.11", "pandas-stubs", "types-pyyaml", "types-jsonschema"
+        *CONSTRAINTS,
+        "-e",
+        ".[torch,optuna]",
+        "ruff>=0.6",
+        "mypy>=1.11",
+        "pandas-stubs",
+        "types-pyyaml",
+        "types-jsonschema",
+        *LAB_GROUP,
     )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

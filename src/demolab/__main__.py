@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     lab = LabConfig.quick(args.runs) if args.quick else LabConfig(args.runs)
     started = time.monotonic()
     ids = run_lab(lab)
+    from demolab.search import run_search  # search imports phases, so it cannot live inside run_lab
+
+    ids["search"] = run_search(lab)
     for phase, run_ids in ids.items():
         print(f"{phase}: {len(run_ids)} runs")
     print(f"recorded in {args.runs} in {time.monotonic() - started:.0f} s")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, replace
 
+import optuna
 import torch
 
-import optuna
 from demolab.data import load_data
 from demolab.loops import measure, train_epoch
 from demolab.models import build_model

@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 try:
+    import optuna
     from optuna.storages import BaseStorage, JournalStorage, RDBStorage
     from optuna.storages.journal import JournalFileBackend
     from optuna.trial import FrozenTrial, TrialState
     from sqlalchemy.exc import SQLAlchemyError
-
-    import optuna
 except ImportError as error:  # pragma: no cover - exercised only without the extra
     from rundocs.exceptions import MissingDependencyError
 
@@ -291,7 +290,7 @@ class _LiveTrial:
         params = self.trial.params
         if params != self.params:
             self.params = params
-            _amend_record(self.run, config=self.layout.config_for(params, {}), write=True)
+            self.run.update(config=self.layout.config_for(params, {}))
 
     def _finish(
         self,
@@ -303,27 +302,11 @@ class _LiveTrial:
     ) -> None:
         user_attrs = self.trial.user_attrs
         tags = ["pruned"] if pruned else []
-        _amend_record(self.run, config=self.layout.config_for(self.trial.params, user_attrs), add_tags=tags)
+        self.run.update(config=self.layout.config_for(self.trial.params, user_attrs), tags=tags)
         summary = self.layout.summary_for(values or {}, user_attrs)
         if summary:
             self.run.summary(**summary)
         self.run.end(status, error)
-
-
-def _amend_record(
-    run: Run, *, config: dict[str, Any] | None = None, add_tags: Sequence[str] = (), write: bool = False
-) -> None:
-    """Change an open run's config or tags (params are suggested, and pruning decided, after it starts).
-
-    ``Run`` has no public setter for these, so this touches its record directly.
-    """
-    if not run.active:
-        return
-    if config is not None:
-        run._record["config"] = config
-    run._record["tags"] = [*run._record["tags"], *add_tags]
-    if write:
-        run._write_record()
 
 
 # -- import -------------------------------------------------------------------------------

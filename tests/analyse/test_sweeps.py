@@ -116,3 +116,11 @@ def test_a_search_over_a_continuous_range_is_binned(tmp_path: Path) -> None:
     assert len(report.levels) == 8 and sum(row.runs for row in report.levels) == 40
     assert report.levels[0].label == "[0.0001, 0.000237)"  # log-spaced bins: the range spans three decades
     assert next(row for row in report.levels if row.is_best).label == "[0.00133, 0.00316)"  # holds 10**-2.54
+
+
+def test_a_goal_tag_gives_the_direction_of_a_metric_named_value(tmp_path: Path) -> None:
+    for index, value in enumerate([0.2, 0.9, 0.5]):
+        write_run(tmp_path, f"t{index}", [], sweep="s", tags=["optuna", "goal:max"], summary={"value": value},
+                  config={"x": index})  # fmt: skip
+    report = sweep(tmp_path, metric="value")
+    assert (report.goal, report.best_run) == ("max", "t1")

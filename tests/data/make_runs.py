@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent / "runs"
+sys.path.insert(0, str(HERE.parents[2]))  # run as a script from anywhere: the repository root
+
+from tests.helpers import RUN_DEFAULTS  # noqa: E402
+
 HOSTILE = "<img src=x onerror=alert(1)>|a\nb **bold** `tick` [link](javascript:alert(2)) ü"
 ENOSPC_TRACEBACK = (
     "Traceback (most recent call last):\n"
@@ -37,23 +42,9 @@ def write(run_id: str, rows: list[dict[str, Any]], notes: str | None = None, **f
     folder = HERE / run_id
     folder.mkdir(parents=True)
     record = {
-        "format": "rundocs.run/1",
+        **RUN_DEFAULTS,
         "id": run_id,
         "name": run_id,
-        "kind": "train",
-        "phase": None,
-        "sweep": None,
-        "tags": [],
-        "config": {},
-        "status": "completed",
-        "started_at": "2026-01-01T10:00:00+00:00",
-        "updated_at": "2026-01-01T11:00:00+00:00",
-        "ended_at": "2026-01-01T11:00:00+00:00",
-        "epochs": None,
-        "summary": {},
-        "evaluates": [],
-        "restarts": None,
-        "error": None,
         "env": {
             "host": "gpu-node-07",
             "python": "3.11.7",
@@ -62,7 +53,6 @@ def write(run_id: str, rows: list[dict[str, Any]], notes: str | None = None, **f
             "git": {"commit": "3f2c9a1" + "0" * 33, "dirty": False},
             "command": "python train.py",
         },
-        "checkpoints": [],
         **fields,
     }
     (folder / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")

@@ -58,6 +58,7 @@ def test_phases_record_the_expected_runs(lab: rundocs.Runs) -> None:
         ("capacity", "eval"): 2,
         ("finetune", "train"): 1,
         ("finetune", "eval"): 1,
+        ("search", "train"): 12,
     }
 
 

@@ -9,6 +9,15 @@ import pytest
 from tests.render.site_fixture import render_fixture_site
 
 #: The only tags a generated page may contain: the ones rundocs writes itself.
+HOSTILE_PAGES = [
+    "index.md",
+    "runs/index.md",
+    "runs/20260103_090000_hostile.md",
+    "phases/lr-sweep.md",
+    "phases/index.md",
+    "sweeps/index.md",
+    "sweeps/b-s-w-b-daab7811.md",
+]
 FIGURES = re.compile(r'<div class="rd-figure"><script type="application/json">.*?</script></div>')
 FENCED = re.compile(r"^( *)(`{3,})[a-z]*\n.*?^\1\2$", re.MULTILINE | re.DOTALL)
 OWN_TAGS = re.compile(r'<pre class="rd-mermaid">|</pre>|'
@@ -21,36 +30,14 @@ def site() -> dict[str, str]:
     return render_fixture_site()
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        "index.md",
-        "runs/index.md",
-        "runs/20260103_090000_hostile.md",
-        "phases/lr-sweep.md",
-        "phases/index.md",
-        "sweeps/index.md",
-        "sweeps/b-s-w-b-daab7811.md",
-    ],
-)
+@pytest.mark.parametrize("page", HOSTILE_PAGES)
 def test_no_markup_from_run_data_survives(site: dict[str, str], page: str) -> None:
     text = OWN_TAGS.sub("", FIGURES.sub("", FENCED.sub("", site[page])))  # both checked by their own tests
     assert re.findall(r"<[a-zA-Z/!]", text) == []
     assert re.findall(r"(?<!\\)\]\(\s*(?:javascript|vbscript|data):", text) == []
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        "index.md",
-        "runs/index.md",
-        "runs/20260103_090000_hostile.md",
-        "phases/lr-sweep.md",
-        "phases/index.md",
-        "sweeps/index.md",
-        "sweeps/b-s-w-b-daab7811.md",
-    ],
-)
+@pytest.mark.parametrize("page", HOSTILE_PAGES)
 def test_every_table_row_keeps_its_column_count(site: dict[str, str], page: str) -> None:
     for table in re.findall(r"(?:^\|.*\|\n)+", site[page], flags=re.MULTILINE):
         rows = table.splitlines()

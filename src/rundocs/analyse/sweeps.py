@@ -132,7 +132,7 @@ def report_sweep(
             f"Declare it in the phase plan: sweep: {{metric: {metric}, goal: {guessed}}}"
         )
         goal = goal or guessed
-    goal = goal or parse_metric_name(metric).direction or "min"
+    goal = goal or _tagged_goal(run_ids, runs) or parse_metric_name(metric).direction or "min"
     settings = {run_id: dict(flatten(runs.records[run_id].config)) for run_id in run_ids}
     dimensions, repeat_keys = _dimensions(settings, repeats)
     scores = [_score(runs, run_id, metric, goal) for run_id in run_ids]
@@ -166,6 +166,16 @@ def report_sweep(
         settings=settings,
         warnings=warnings,
     )
+
+
+def _tagged_goal(run_ids: Sequence[str], runs: Runs) -> Goal | None:
+    """The direction a search tool stamped on its runs (``goal:max``), when they agree."""
+    goals = {
+        tag.removeprefix("goal:") for run_id in run_ids for tag in runs.records[run_id].tags if tag.startswith("goal:")
+    }
+    if goals == {"min"}:
+        return "min"
+    return "max" if goals == {"max"} else None
 
 
 def _primary_metric(run_ids: Sequence[str], runs: Runs) -> tuple[str, Goal]:

@@ -181,6 +181,17 @@ class Run:
                 self._record["summary"][key] = number
         self._write_record()
 
+    def update(self, *, config: Mapping[str, Any] | Any = None, tags: Iterable[str] = ()) -> None:
+        """Replace the config and add tags after the run started (a search suggests settings,
+        or prunes a trial, once the run is open). Written to ``run.json`` at once."""
+        if not self.active:
+            return
+        if config is not None:
+            self._record["config"] = to_json_value(dict(config) if isinstance(config, Mapping) else config) or {}
+        new = [str(tag) for tag in tags if str(tag) not in self._record["tags"]]
+        self._record["tags"] = [*self._record["tags"], *new]
+        self._write_record()
+
     def record_checkpoint(
         self, path: str | os.PathLike[str], *, sha256: str, size: int, epoch: int | None, arch: Any
     ) -> None:

@@ -154,6 +154,27 @@ def status(runs_dir: Path, plans_dir: Path, output: str, since: str | None) -> N
         click.echo(format_markdown(summary), nl=False)
 
 
+@cli.group(name="import")
+def import_() -> None:
+    """Turn runs recorded by other tools into run folders."""
+
+
+@import_.command(name="optuna")
+@click.option(
+    "--storage",
+    required=True,
+    metavar="URL",
+    help="sqlite:///path.db, journal:///path.log, another SQLAlchemy URL, or the path of a SQLite or journal file.",
+)
+@click.option("--study", required=True, help="Name of the study.")
+@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+def import_optuna(storage: str, study: str, runs_dir: Path) -> None:
+    """Write every trial of an Optuna study as a run folder; importing again updates them."""
+    from rundocs.optuna import import_command  # without optuna: "Error: optuna is not installed: ..."
+
+    click.echo(import_command(storage, study, runs_dir))
+
+
 def _now() -> datetime | None:
     """``SOURCE_DATE_EPOCH`` when set, so that a build at another time gives the same pages."""
     value = os.environ.get(env.SOURCE_DATE_EPOCH)
