@@ -141,9 +141,16 @@ class Run:
             return
         now = time.monotonic()
         parts = []
-        for key, index in (("epoch", epoch), ("step", step)):
-            if index is not None and (checked := self._index(key, index)) is not None:
-                parts.append(f'"{key}":{checked}')
+        if epoch is not None:
+            if type(epoch) is int and epoch >= 0:
+                parts.append(f'"epoch":{epoch}')
+            elif (checked := self._index("epoch", epoch)) is not None:
+                parts.append(f'"epoch":{checked}')
+        if step is not None:
+            if type(step) is int and step >= 0:
+                parts.append(f'"step":{step}')
+            elif (checked := self._index("step", step)) is not None:
+                parts.append(f'"step":{checked}')
         parts.append(f'"time":{round(now - self._t0, 3)!r}')
         prefixes = self._prefixes
         for key, value in metrics.items():

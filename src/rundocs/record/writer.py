@@ -111,7 +111,8 @@ class RunWriter:
                 self._torn = True
                 self._warn(f"metrics-{error.errno}", f"cannot append to {self.folder / METRICS_FILE}: {error}")
                 return
-            self._torn = False
+            if self._torn:
+                self._torn = False
 
     def sync(self) -> None:
         """Push appended metrics to stable storage (called at heartbeats and at the end)."""
