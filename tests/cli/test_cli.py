@@ -127,16 +127,22 @@ def test_incremental_builds_equal_a_clean_build_across_archive_pages(tmp_dir: Pa
     """130 runs: 100 on the log's first page, 30 in an archive page kept between builds."""
     for index in range(130):
         started = f"2026-01-01T{index // 60:02d}:{index % 60:02d}:00+00:00"
-        write_run(tmp_dir / "runs", f"r{index:03d}", ROWS, started_at=started, updated_at=started, ended_at=started)
+        write_run(tmp_dir / "runs", f"r{index:03d}", ROWS, started_at=started, updated_at=started, ended_at=started,
+                  sweep=f"s{index % 3}", config={"lr": index % 7})  # fmt: skip
     rundocs("build", cwd=tmp_dir, env=child_env)
     archive = tmp_dir / "docs" / "runs" / "archive" / "2026-01.md"
     before = archive.read_bytes()
+    sweeps = {name: (tmp_dir / "docs" / "sweeps" / f"{name}.md").stat().st_mtime_ns for name in ("s0", "s1", "s2")}
     record = json.loads((tmp_dir / "runs" / "r005" / "run.json").read_text())
     (tmp_dir / "runs" / "r005" / "run.json").write_text(json.dumps({**record, "summary": {"test_acc": 0.5}}))
+    with open(tmp_dir / "runs" / "r005" / "metrics.jsonl", "a") as file:
+        file.write(json.dumps({"epoch": 4, "loss": 0.01}) + "\n")  # the new best of sweep s2
 
     rebuilt = rundocs("build", cwd=tmp_dir, env=child_env)
-    assert rebuilt.stdout == "2 written, 141 unchanged, 0 removed; 130 runs, 0 problems\n"
+    assert rebuilt.stdout == "5 written, 141 unchanged, 0 removed; 130 runs, 0 problems\n"
     assert archive.read_bytes() != before and b"test\\_acc=0.5" in archive.read_bytes()
+    changed = [n for n, ns in sweeps.items() if (tmp_dir / "docs" / "sweeps" / f"{n}.md").stat().st_mtime_ns != ns]
+    assert changed == ["s2"]  # r005 is in s2; the other sweeps keep their pages
     rundocs("build", "--no-cache", "--docs", "clean", cwd=tmp_dir, env=child_env)
     for page in sorted((tmp_dir / "clean").rglob("*.md")):
         assert page.read_bytes() == (tmp_dir / "docs" / page.relative_to(tmp_dir / "clean")).read_bytes(), page

@@ -33,18 +33,8 @@ class PageRecord:
 class Manifest:
     build_key: str = ""
     pages: dict[str, PageRecord] = field(default_factory=dict)
-    #: Other pages kept when unchanged (log archives): path to (key, stamp).
-    others: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)
-
-    def keeps(self, path: str, key: str, build_key: str, docs: Path) -> bool:
-        """Whether the last build wrote ``path`` from the same inputs and nobody touched it since."""
-        known = self.others.get(path)
-        return (
-            build_key == self.build_key
-            and known is not None
-            and known[0] == key
-            and stamp_of(os.path.join(docs, path)) == known[1]
-        )
+    #: Other pages kept when unchanged (log archives, sweeps), by path.
+    others: dict[str, KeptPage] = field(default_factory=dict)
 
     def reusable(self, run_id: str, key: str, build_key: str, docs: Path) -> PageRecord | None:
         """The last build's record of this run page, if the page needs no new rendering."""
@@ -52,6 +42,21 @@ class Manifest:
         if record is None or build_key != self.build_key or record.key != key:
             return None
         return record if stamp_of(os.path.join(docs, record.path)) == record.stamp else None
+
+    def kept_data(self, path: str, key: str, build_key: str, docs: Path) -> dict[str, Any] | None:
+        """What the last build stored with ``path``, if it wrote that page from the same inputs
+        and nobody touched it since; None when the page must be rendered again."""
+        known = self.others.get(path)
+        if build_key != self.build_key or known is None or known.key != key:
+            return None
+        return known.data if stamp_of(os.path.join(docs, path)) == known.stamp else None
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    key: str
+    stamp: tuple[int, int]
+    data: dict[str, Any]
 
 
 def read_manifest(cache_dir: Path | None) -> Manifest:
@@ -63,7 +68,9 @@ def read_manifest(cache_dir: Path | None) -> Manifest:
             run_id: PageRecord(item["key"], LogEntry(*item["entry"]), item["path"], tuple(item["stamp"]))
             for run_id, item in data["pages"].items()
         }
-        others = {path: (key, (stamp[0], stamp[1])) for path, (key, stamp) in data["others"].items()}
+        others = {
+            path: KeptPage(key, (stamp[0], stamp[1]), extra) for path, (key, stamp, extra) in data["others"].items()
+        }
         return Manifest(data["build_key"], pages, others)
     except (OSError, ValueError, KeyError, TypeError):
         return Manifest()
@@ -76,7 +83,7 @@ def write_manifest(cache_dir: Path, manifest: Manifest) -> None:
             run_id: {"key": p.key, "entry": list(vars(p.entry).values()), "path": p.path, "stamp": list(p.stamp)}
             for run_id, p in sorted(manifest.pages.items())
         },
-        "others": {path: [key, list(stamp)] for path, (key, stamp) in sorted(manifest.others.items())},
+        "others": {path: [p.key, list(p.stamp), p.data] for path, p in sorted(manifest.others.items())},
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

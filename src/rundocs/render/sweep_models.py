@@ -42,6 +42,30 @@ class SweepPage:
     figures: list[str]
 
 
+@dataclass(frozen=True)
+class SweepSummary:
+    """What the sweeps index and the home page show of a sweep (kept in the page manifest)."""
+
+    name: str
+    slug: str
+    runs: int
+    metric: str
+    goal: str
+    dimensions: list[str]
+    best_run: str | None
+    best_name: str | None
+    best: float | None
+
+
+def summarize_sweep(page: SweepPage) -> SweepSummary:
+    report = page.report
+    best = page.trials[0].score.best if page.trials and report.best_run else None
+    return SweepSummary(
+        report.name, page.slug, len(report.scores), report.metric, report.goal, list(report.dimensions),
+        report.best_run, page.best_name, best,
+    )  # fmt: skip
+
+
 def sweep_slug(name: str) -> str:
     """A file name for a sweep: its name when plain, else a readable part and a short hash."""
     plain = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:60]
