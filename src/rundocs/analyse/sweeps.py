@@ -322,13 +322,14 @@ def _correlation(scores: Sequence[RunScore]) -> Correlation | None:
     pairs = [(a, b) for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
     if len(pairs) < MIN_RUNS_FOR_CORRELATION:
         return None
-    first = pd.Series([a for a, _ in pairs])
-    best = pd.Series([b for _, b in pairs])
-    if first.nunique() < 2 or best.nunique() < 2:
+    first = np.array([a for a, _ in pairs])
+    best = np.array([b for _, b in pairs])
+    if np.ptp(first) == 0 or np.ptp(best) == 0:
         return None
-    return Correlation(
-        len(pairs), float(first.corr(best, method="pearson")), float(first.corr(best, method="spearman"))
-    )
+    # Spearman is Pearson on ranks (ties share their average rank); no scipy needed.
+    ranks = pd.Series(first).rank().to_numpy(), pd.Series(best).rank().to_numpy()
+    pearson = float(np.corrcoef(first, best)[0, 1])
+    return Correlation(len(pairs), pearson, float(np.corrcoef(*ranks)[0, 1]))
 
 
 def _hashable(value: Any) -> Any:
