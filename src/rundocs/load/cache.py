@@ -10,7 +10,6 @@ is ignored.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 import rundocs
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
@@ -42,13 +42,13 @@ class ParsedRun:
     problems: tuple[Problem, ...]
 
 
-_memo: dict[Path, ParsedRun] = {}
+_memo: dict[str, ParsedRun] = {}  # keyed by the folder's path as text: hashing Path objects is slow
 
 
 def read_run_folder(folder: Path) -> tuple[ParsedRun, bool]:
     """The parsed folder, and whether it had to be read (False: from the memo)."""
     signature = get_signature(folder)
-    cached = _memo.get(folder)
+    cached = _memo.get(str(folder))
     if cached is not None and cached.signature == signature:
         return cached, False
     record, text, problems = read_record(folder)
@@ -65,13 +65,14 @@ def read_run_folder(folder: Path) -> tuple[ParsedRun, bool]:
         metrics, metric_problems = parse_metrics(raw, str(path))
         problems.extend(metric_problems)
     parsed = ParsedRun(signature, record, text, metrics, tuple(problems))
-    _memo[folder] = parsed
+    _memo[str(folder)] = parsed
     return parsed, True
 
 
 def forget(keep: set[Path], under: Path) -> None:
     """Drop memo entries of folders under ``under`` that no longer exist."""
-    for folder in [f for f in _memo if f.parent == under and f not in keep]:
+    parent, kept = str(under), {str(folder) for folder in keep}
+    for folder in [f for f in _memo if os.path.dirname(f) == parent and f not in kept]:
         del _memo[folder]
 
 
@@ -83,23 +84,25 @@ def get_signature(folder: Path) -> Signature:
 def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
     """Put the disk cache's entries for ``root`` into the memo (the memo still checks signatures)."""
     try:
-        index = json.loads((cache_dir / _INDEX).read_text("utf-8"))
+        index = orjson.loads((cache_dir / _INDEX).read_bytes())
         if index.get("version") != _CACHE_VERSION or index.get("root") != str(root.resolve()):
             return
-        values = np.load(cache_dir / _VALUES, allow_pickle=False)
-    except (OSError, ValueError):
+        values = np.load(cache_dir / _VALUES, allow_pickle=False, mmap_mode="r")
+    except (OSError, ValueError):  # orjson.JSONDecodeError is a ValueError
         return
+    base = str(root)
     for name, entry in index["runs"].items():
-        folder = root / name
-        if folder in _memo:
+        key = os.path.join(base, name)
+        if key in _memo:
             continue
+        folder = root / name
         has_notes = entry["signature"][2] is not None
         record, _ = parse_record(entry["text"], folder, validate=False, has_notes=has_notes)
         columns = {key: values[start : start + entry["length"]] for key, start in entry["columns"].items()}
         metrics = ParsedMetrics(columns, entry["length"], entry["first_nonfinite"], tuple(entry["summaries"]))
         problems = tuple(Problem(*problem) for problem in entry["problems"])
         signature = tuple(tuple(item) if item else None for item in entry["signature"])
-        _memo[folder] = ParsedRun(signature, record, entry["text"], metrics, problems)
+        _memo[key] = ParsedRun(signature, record, entry["text"], metrics, problems)
 
 
 def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], folders: list[Path]) -> None:
@@ -129,7 +132,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], fold
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         _replace(cache_dir / _VALUES, lambda file: np.save(file, values, allow_pickle=False))
-        _replace(cache_dir / _INDEX, lambda file: file.write(json.dumps(index).encode()))
+        _replace(cache_dir / _INDEX, lambda file: file.write(orjson.dumps(index)))
     except OSError:
         return
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pandas as pd
 from rundocs.exceptions import RunFormatError
 from rundocs.load.cache import ParsedRun, Signature, fill_memo_from_disk, forget, read_run_folder, save_memo_to_disk
 from rundocs.load.frames import make_metrics_frame, make_runs_frame
+from rundocs.load.metrics import ParsedMetrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord
 from rundocs.load.state import derive_states
@@ -34,7 +36,7 @@ class Runs:
         records: Every readable run, by id, in start time order.
         runs: One row per run; see ``rundocs.load.frames`` for the columns. ``state`` is
             the derived state: ``status``, or ``stalled`` for a silent running run.
-        metrics: The metric history, one row per logged line.
+        metrics: The metric history, one row per logged line (built on first use).
         problems: Every format problem found, with file and line; the runs they concern
             are left out (a bad metrics line drops that line only).
         root: The runs folder that was read.
@@ -44,11 +46,15 @@ class Runs:
 
     records: dict[str, RunRecord]
     runs: pd.DataFrame
-    metrics: pd.DataFrame
+    histories: dict[str, ParsedMetrics] = field(repr=False)
     problems: list[Problem] = field(default_factory=list)
     root: Path = Path("runs")
     signatures: dict[str, Signature] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        return make_metrics_frame(list(self.records), self.histories)
 
     def history(self, run_id: str) -> pd.DataFrame:
         """The metric history of one run, without columns it never logged (logged NaN stays)."""
@@ -59,24 +65,9 @@ class Runs:
         return rows[keep].reset_index(drop=True)
 
     def curves(self, run_id: str) -> dict[str, np.ndarray]:
-        """One run's columns as float arrays (epoch and step included), without empty ones.
-
-        Cheap for thousands of runs: each run's rows are one contiguous slice of ``metrics``.
-        """
-        if self._columns is None:
-            codes = self.metrics["run_id"].cat.codes.to_numpy()
-            self._bounds = np.searchsorted(codes, np.arange(len(self.records) + 1))
-            numeric = [c for c in self.metrics.columns if c != "run_id"]
-            self._columns = {c: self.metrics[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in numeric}
-            self._position = {run_id: i for i, run_id in enumerate(self.metrics["run_id"].cat.categories)}
-        index = self._position[run_id]
-        rows = slice(self._bounds[index], self._bounds[index + 1])
-        sliced = {name: values[rows] for name, values in self._columns.items()}
-        return {name: values for name, values in sliced.items() if not np.isnan(values).all()}
-
-    _columns: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
-    _bounds: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), init=False, repr=False)
-    _position: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+        """One run's columns as float arrays (epoch and step included), without empty ones."""
+        columns = self.histories[run_id].columns
+        return {name: values for name, values in columns.items() if not np.isnan(values).all()}
 
 
 def load_runs(
@@ -124,7 +115,7 @@ def load_runs(
         states = derive_states(runs, now, stalled_after)
         runs.insert(list(runs.columns).index("status") + 1, "state", states)
     signatures = {item.record.id: item.signature for item in readable if item.record is not None}
-    return Runs(records, runs, make_metrics_frame(list(records), metrics), problems, root, signatures, now)
+    return Runs(records, runs, metrics, problems, root, signatures, now)
 
 
 def _start_order(item: ParsedRun) -> tuple[datetime, str]:
