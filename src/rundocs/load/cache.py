@@ -87,7 +87,7 @@ def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
         index = orjson.loads((cache_dir / _INDEX).read_bytes())
         if index.get("version") != _CACHE_VERSION or index.get("root") != str(root.resolve()):
             return
-        values = np.load(cache_dir / _VALUES, allow_pickle=False, mmap_mode="r")
+        values = np.load(cache_dir / _VALUES, allow_pickle=False)
     except (OSError, ValueError):  # orjson.JSONDecodeError is a ValueError
         return
     base = str(root)
