@@ -88,7 +88,7 @@ class PhaseReport:
 
 
 def report_phase(plan: Plan, runs: Runs, now: datetime) -> PhaseReport:
-    facts: dict[str, Any] = runs.runs.to_dict("index") if not runs.runs.empty else {}  # type: ignore[assignment]
+    facts = runs.rows("state", "last_epoch", "last_activity")
     records = runs.records
     members = _members(plan, records)
     restarted_by = {

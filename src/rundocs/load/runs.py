@@ -64,6 +64,15 @@ class Runs:
         keep = [c for c in rows.columns if c == "run_id" or c in logged_nan or rows[c].notna().any()]
         return rows[keep].reset_index(drop=True)
 
+    def rows(self, *columns: str) -> dict[str, dict[str, Any]]:
+        """Run id to the given columns of ``runs`` (much faster than ``to_dict("index")``)."""
+        if self.runs.empty:
+            return {}
+        values = zip(*(self.runs[column].tolist() for column in columns), strict=True)
+        return {
+            run_id: dict(zip(columns, row, strict=True)) for run_id, row in zip(self.runs.index, values, strict=True)
+        }
+
     def curves(self, run_id: str) -> dict[str, np.ndarray]:
         """One run's columns as float arrays (epoch and step included), without empty ones."""
         columns = self.histories[run_id].columns

@@ -61,8 +61,7 @@ class RunPage:
 
 def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
     """The derived columns that pages show, per run, read from the frame once."""
-    columns = ["state", "last_epoch", "duration_s", "nonfinite"]
-    return runs.runs[columns].to_dict("index") if not runs.runs.empty else {}  # type: ignore[return-value]
+    return runs.rows("state", "last_epoch", "duration_s", "nonfinite")
 
 
 def make_log_entry(runs: Runs, run_id: str, facts: dict[str, Any]) -> LogEntry:
