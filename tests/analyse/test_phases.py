@@ -148,3 +148,11 @@ def test_comparison_marks_the_best_per_metric_and_deltas_against_the_baseline(tm
     assert rows["small"].values == {"ssim": 0.85, "val_lsd": 1.5}  # the eval run's number wins
     assert rows["small"].best == {"ssim", "val_lsd"} and rows["baseline"].best == frozenset()
     assert rows["small"].deltas == pytest.approx({"ssim": 0.05, "val_lsd": -0.5})
+
+
+def test_a_plan_without_a_run_list_takes_the_runs_of_its_phase(tmp_path: Path) -> None:
+    for name in ("t1", "t2"):
+        write_run(tmp_path / "runs", f"r{name}", epochs({"val_loss": [1.0]}), name=name, phase="p")
+    report = phase(tmp_path, "title: Search\n")
+    assert [row.label for row in report.rows] == ["t1", "t2"] and report.unplanned == ()
+    assert (report.status, report.done) == ("done", 2)

@@ -109,10 +109,16 @@ def report_phase(plan: Plan, runs: Runs, now: datetime) -> PhaseReport:
             claimed.update(chain)
             label = expected.label if expected.name else records[chain[0]].name
             rows.append(ExpectedRow(label, tuple(_attempt(runs, facts, run_id, restarted_by, now) for run_id in chain)))
+    if not plan.runs:  # a plan that lists no runs takes every train run of its phase as planned
+        train = [run_id for run_id in members if records[run_id].kind == "train"]
+        for chain in _chains(train, restarted_by):
+            claimed.update(chain)
+            tried = tuple(_attempt(runs, facts, run_id, restarted_by, now) for run_id in chain)
+            rows.append(ExpectedRow(records[chain[0]].name, tried))
     unplanned = tuple(
         _attempt(runs, facts, run_id, restarted_by, now)
         for run_id in members
-        if run_id not in claimed and records[run_id].kind == "train" and plan.runs
+        if run_id not in claimed and records[run_id].kind == "train"
     )
     attempts = [a for row in rows for a in row.attempts] + list(unplanned)
     gates = tuple(_evaluate_gates(plan, runs, members))
