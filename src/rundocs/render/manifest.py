@@ -9,11 +9,12 @@ plain JSON in the cache folder; a missing or unreadable one means a full build.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 import rundocs
 from rundocs.render.models import LogEntry
@@ -63,7 +64,7 @@ def read_manifest(cache_dir: Path | None) -> Manifest:
     if cache_dir is None:
         return Manifest()
     try:
-        data = json.loads((cache_dir / MANIFEST_FILE).read_text("utf-8"))
+        data = orjson.loads((cache_dir / MANIFEST_FILE).read_bytes())
         pages = {
             run_id: PageRecord(item["key"], LogEntry(*item["entry"]), item["path"], tuple(item["stamp"]))
             for run_id, item in data["pages"].items()
@@ -88,14 +89,14 @@ def write_manifest(cache_dir: Path, manifest: Manifest) -> None:
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         temporary = cache_dir / f".{MANIFEST_FILE}.{os.getpid()}"
-        temporary.write_text(json.dumps(data), "utf-8")
+        temporary.write_bytes(orjson.dumps(data))
         os.replace(temporary, cache_dir / MANIFEST_FILE)
     except OSError:
         return
 
 
 def make_key(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps([rundocs.__version__, *parts], default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(orjson.dumps([rundocs.__version__, *parts], default=str)).hexdigest()[:32]
 
 
 def stamp_of(path: str | Path) -> tuple[int, int] | None:

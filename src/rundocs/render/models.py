@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,7 @@ def make_log_entry(runs: Runs, run_id: str, facts: dict[str, Any]) -> LogEntry:
     return LogEntry(
         id=run_id,
         name=record.name,
-        date=pd.Timestamp(record.started_at).tz_convert("UTC").strftime("%Y-%m-%d %H:%M"),
+        date=record.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
         kind=record.kind,
         phase=record.phase,
         state=str(facts["state"]),

@@ -11,6 +11,7 @@ import dataclasses
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -362,7 +363,7 @@ def _split_log(order: list[str], runs: Runs) -> tuple[list[str], dict[_Archive, 
     latest, older = order[:LATEST_RUNS], order[LATEST_RUNS:]
     by_month: dict[str, list[str]] = {}
     for run_id in reversed(older):  # oldest first
-        month = pd.Timestamp(runs.records[run_id].started_at).tz_convert("UTC").strftime("%Y-%m")
+        month = runs.records[run_id].started_at.astimezone(UTC).strftime("%Y-%m")
         by_month.setdefault(month, []).append(run_id)
     archives: dict[_Archive, list[str]] = {}
     for month in sorted(by_month, reverse=True):
