@@ -22,11 +22,11 @@ import orjson
 import rundocs
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
 from rundocs.load.problems import Problem
-from rundocs.load.records import RunRecord, parse_record, read_record
+from rundocs.load.records import RunRecord, make_record, read_record
 from rundocs.record.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 
 Signature = tuple[tuple[int, int] | None, ...]
-_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 3"
+_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 4"
 _INDEX = "runs.json"
 _VALUES = "values.npy"
 
@@ -37,7 +37,7 @@ class ParsedRun:
 
     signature: Signature
     record: RunRecord | None
-    record_text: str | None
+    record_data: dict[str, Any] | None
     metrics: ParsedMetrics
     problems: tuple[Problem, ...]
 
@@ -51,7 +51,7 @@ def read_run_folder(folder: Path) -> tuple[ParsedRun, bool]:
     cached = _memo.get(str(folder))
     if cached is not None and cached.signature == signature:
         return cached, False
-    record, text, problems = read_record(folder)
+    record, data, problems = read_record(folder)
     metrics = ParsedMetrics({}, 0)
     if record is not None:
         path = folder / METRICS_FILE
@@ -64,7 +64,7 @@ def read_run_folder(folder: Path) -> tuple[ParsedRun, bool]:
             problems.append(Problem(str(path), None, f"cannot read: {error}"))
         metrics, metric_problems = parse_metrics(raw, str(path))
         problems.extend(metric_problems)
-    parsed = ParsedRun(signature, record, text, metrics, tuple(problems))
+    parsed = ParsedRun(signature, record, data, metrics, tuple(problems))
     _memo[str(folder)] = parsed
     return parsed, True
 
@@ -97,12 +97,12 @@ def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
             continue
         folder = root / name
         has_notes = entry["signature"][2] is not None
-        record, _ = parse_record(entry["text"], folder, validate=False, has_notes=has_notes)
+        record = make_record(entry["record"], folder, has_notes=has_notes)
         columns = {key: values[start : start + entry["length"]] for key, start in entry["columns"].items()}
         metrics = ParsedMetrics(columns, entry["length"], entry["first_nonfinite"], tuple(entry["summaries"]))
         problems = tuple(Problem(*problem) for problem in entry["problems"])
         signature = tuple(tuple(item) if item else None for item in entry["signature"])
-        _memo[key] = ParsedRun(signature, record, entry["text"], metrics, problems)
+        _memo[key] = ParsedRun(signature, record, entry["record"], metrics, problems)
 
 
 def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], folders: list[Path]) -> None:
@@ -111,7 +111,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], fold
     chunks: list[np.ndarray] = []
     offset = 0
     for folder, item in zip(folders, parsed, strict=True):
-        if item.record_text is None:
+        if item.record_data is None:
             continue
         columns = {}
         for key, values in item.metrics.columns.items():
@@ -120,7 +120,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], fold
             offset += values.size
         runs[folder.name] = {
             "signature": item.signature,
-            "text": item.record_text,
+            "record": item.record_data,
             "length": item.metrics.length,
             "columns": columns,
             "first_nonfinite": item.metrics.first_nonfinite,

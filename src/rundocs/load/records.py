@@ -57,46 +57,29 @@ class RunRecord:
     notes: str | None
 
 
-def read_record(folder: Path) -> tuple[RunRecord | None, str | None, list[Problem]]:
-    """The record of one run folder and its ``run.json`` text, or None with the problems."""
+def read_record(folder: Path) -> tuple[RunRecord | None, dict[str, Any] | None, list[Problem]]:
+    """The record of one run folder and its parsed ``run.json``, or None with the problems."""
     path = folder / RUN_FILE
     try:
-        text = path.read_text("utf-8")
+        data = orjson.loads(path.read_bytes())
     except FileNotFoundError:
         return None, None, [Problem(str(folder), None, f"no {RUN_FILE}: not a run folder, or its run never started")]
-    except (OSError, UnicodeDecodeError) as error:
-        return None, None, [Problem(str(path), None, f"cannot read: {error}")]
-    record, problems = parse_record(text, folder)
-    return record, text if record is not None else None, problems
-
-
-def parse_record(
-    text: str, folder: Path, *, validate: bool = True, has_notes: bool = True
-) -> tuple[RunRecord | None, list[Problem]]:
-    """A ``run.json`` text as a record; ``validate=False`` only for text validated before (the cache).
-
-    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent.
-    """
-    path = folder / RUN_FILE
-    try:
-        data = orjson.loads(text)
     except orjson.JSONDecodeError as error:
-        return None, [Problem(str(path), error.lineno, f"invalid JSON: {error.msg} (column {error.colno})")]
+        return None, None, [Problem(str(path), error.lineno, f"invalid JSON: {error.msg} (column {error.colno})")]
+    except OSError as error:
+        return None, None, [Problem(str(path), None, f"cannot read: {error}")]
     if isinstance(data, dict) and data.get("format") != FORMAT:
         found = data.get("format")
-        return None, [Problem(str(path), None, f"unknown format {found!r}: this rundocs reads {FORMAT!r}")]
-    messages = check_record(data) if validate else []
+        return None, None, [Problem(str(path), None, f"unknown format {found!r}: this rundocs reads {FORMAT!r}")]
+    messages = check_record(data)
+    bad_times = [k for k in ("started_at", "updated_at", "ended_at") if not messages and not _valid_time(data.get(k))]
+    messages += [f"field {k!r}: {data[k]!r} is not a valid date and time" for k in bad_times]
     if messages:
-        return None, [Problem(str(path), None, message) for message in messages]
-    bad_times = [k for k in ("started_at", "updated_at", "ended_at") if validate and not _valid_time(data.get(k))]
-    if bad_times:
-        return None, [
-            Problem(str(path), None, f"field {k!r}: {data[k]!r} is not a valid date and time") for k in bad_times
-        ]
+        return None, None, [Problem(str(path), None, message) for message in messages]
     problems = []
     if data["id"] != folder.name:
         problems.append(Problem(str(path), None, f"id {data['id']!r} differs from its folder; read as {folder.name!r}"))
-    return _to_record(data, folder, has_notes), problems
+    return make_record(data, folder), data, problems
 
 
 def _valid_time(value: Any) -> bool:
@@ -109,7 +92,11 @@ def _valid_time(value: Any) -> bool:
     return True
 
 
-def _to_record(data: dict[str, Any], folder: Path, has_notes: bool) -> RunRecord:
+def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -> RunRecord:
+    """A typed record from a ``run.json`` already validated (by ``read_record``, or before the cache).
+
+    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent.
+    """
     error = data.get("error")
     notes = None
     if has_notes:
