@@ -47,8 +47,10 @@ def check(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite, torch included."""
+    """Check the project's own runs and docs (validate, check), then run the whole test suite."""
     session.install(*CONSTRAINTS, "-e", ".[torch,optuna]", *TEST_GROUP, *LAB_GROUP)
+    session.run("rundocs", "validate")
+    session.run("rundocs", "check", "--no-cache")
     session.run("pytest", *session.posargs)
 
 
