@@ -172,7 +172,16 @@ class Run:
                     continue
                 prefix = prefixes[key] = json.dumps(key, ensure_ascii=False) + ":"
             parts.append(prefix + text)
-        self._writer.append_metrics(("{" + ",".join(parts) + "}\n").encode())
+        data = ("{" + ",".join(parts) + "}\n").encode()
+        fd = self._writer.fast_fd
+        written = 0
+        if fd is not None:
+            try:
+                written = os.write(fd, data)
+            except OSError:
+                written = 0  # nothing was written: the writer's path retries and warns
+        if written != len(data):
+            self._writer.append_metrics(data[written:])
         if now - self._last_beat >= self._heartbeat_every:
             self._last_beat = now
             self._writer.sync()

@@ -65,6 +65,11 @@ class RunWriter:
         self._lock = threading.Lock()
         self._metrics: Any = None  # raw, unbuffered file: one write() per line reaches the OS
         self._torn = False  # the last metrics write may have left half a line
+        #: The metrics file's descriptor while it is open and healthy: ``Run.log`` writes a
+        #: whole line to it with one ``os.write`` (an O_APPEND write is one atomic append, so
+        #: threads cannot interleave inside a line) and falls back to ``append_metrics`` on
+        #: anything else. None before the file is open and after any failed write.
+        self.fast_fd: int | None = None
         self._reserve: Path | None = _make_reserve(folder / RESERVE_FILE)
 
     def write_record(self, record: dict[str, Any]) -> None:
@@ -109,10 +114,12 @@ class RunWriter:
                     _write_all(self._metrics, line[written or 0 :])
             except OSError as error:
                 self._torn = True
+                self.fast_fd = None
                 self._warn(f"metrics-{error.errno}", f"cannot append to {self.folder / METRICS_FILE}: {error}")
                 return
             if self._torn:
                 self._torn = False
+            self.fast_fd = self._metrics.fileno()
 
     def sync(self) -> None:
         """Push appended metrics to stable storage (called at heartbeats and at the end)."""
@@ -132,6 +139,7 @@ class RunWriter:
                 with contextlib.suppress(OSError):
                     self._metrics.close()
                 self._metrics = None
+                self.fast_fd = None
         self.write_record(record)
         if self._reserve is not None:
             _remove_quietly(self._reserve)
