@@ -146,3 +146,20 @@ def test_incremental_builds_equal_a_clean_build_across_archive_pages(tmp_dir: Pa
     rundocs("build", "--no-cache", "--docs", "clean", cwd=tmp_dir, env=child_env)
     for page in sorted((tmp_dir / "clean").rglob("*.md")):
         assert page.read_bytes() == (tmp_dir / "docs" / page.relative_to(tmp_dir / "clean")).read_bytes(), page
+
+
+def test_direction_overrides_reach_the_pages(tmp_dir: Path, child_env: dict[str, str]) -> None:
+    """val_hierarchy has no direction word: only an override lets the pages name its best value."""
+    rows = [{"epoch": e, "val_hierarchy": v} for e, v in enumerate([3.0, 1.0, 2.0], start=1)]
+    write_run(tmp_dir / "runs", "h", rows)
+    rundocs("build", cwd=tmp_dir, env=child_env)
+    assert b"| val\\_hierarchy |  |  | 2 | 3 |" in (tmp_dir / "docs" / "runs" / "h.md").read_bytes()
+
+    done = rundocs("build", "--direction", "val_hierarchy=min", cwd=tmp_dir, env=child_env)
+    assert done.returncode == 0, done.stderr
+    assert b"| val\\_hierarchy | 1 | 2 | 2 | 3 |" in (tmp_dir / "docs" / "runs" / "h.md").read_bytes()
+    assert b"best val\\_hierarchy=1 (epoch 2)" in (tmp_dir / "docs" / "runs" / "index.md").read_bytes()
+    assert rundocs("check", "--direction", "val_hierarchy=min", cwd=tmp_dir, env=child_env).returncode == 0
+
+    bad = rundocs("build", "--direction", "val_hierarchy=down", cwd=tmp_dir, env=child_env)
+    assert bad.returncode == 2 and "expected METRIC=min or METRIC=max, got 'val_hierarchy=down'" in bad.stderr

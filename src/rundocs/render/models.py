@@ -65,7 +65,9 @@ def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
     return runs.rows("state", "last_epoch", "duration_s", "nonfinite")
 
 
-def make_log_entry(runs: Runs, run_id: str, facts: dict[str, Any]) -> LogEntry:
+def make_log_entry(
+    runs: Runs, run_id: str, facts: dict[str, Any], directions: dict[str, Direction] | None = None
+) -> LogEntry:
     record = runs.records[run_id]
     last: Any = facts["last_epoch"]
     progress = ""
@@ -79,7 +81,7 @@ def make_log_entry(runs: Runs, run_id: str, facts: dict[str, Any]) -> LogEntry:
         phase=record.phase,
         state=str(facts["state"]),
         progress=progress,
-        results=_key_results(runs, run_id),
+        results=_key_results(runs, run_id, directions),
         error=_error_line(record, None if pd.isna(last) else int(last)),
     )
 
@@ -146,7 +148,7 @@ def _env_rows(env: dict[str, Any]) -> list[tuple[str, str]]:
     return [(label, str(value)) for label, value in rows if value not in (None, "")]
 
 
-def _key_results(runs: Runs, run_id: str) -> str:
+def _key_results(runs: Runs, run_id: str, directions: dict[str, Direction] | None) -> str:
     """The run's summary numbers, else the best validation values with their epochs."""
     record = runs.records[run_id]
     if record.summary:
@@ -156,7 +158,7 @@ def _key_results(runs: Runs, run_id: str) -> str:
         return ""
     axis = x_axis_name(columns)
     parts = []
-    for curve in get_curves(columns):
+    for curve in get_curves(columns, directions):
         summary = summarize(curve)
         if summary and summary.best is not None and curve.metric.split in ("val", "valid", "validation"):
             parts.append(f"best {curve.metric.name}={format_number(summary.best)} ({axis} {summary.best_at})")

@@ -130,7 +130,7 @@ def render_site(
             kept.add(reusable.path)
             manifest.pages[run_id] = reusable
         else:
-            entries[run_id] = make_log_entry(runs, run_id, facts[run_id])
+            entries[run_id] = make_log_entry(runs, run_id, facts[run_id], directions)
 
     pages: dict[str, str] = {}
     run_template = environment.get_template("run.md.j2")

@@ -16,6 +16,7 @@ from rundocs.exceptions import RundocsError
 from rundocs.site.mkdocs_config import read_site_name
 
 if TYPE_CHECKING:
+    from rundocs.analyse.names import Direction
     from rundocs.load.runs import Runs
     from rundocs.render.pages import RenderedSite
 
@@ -43,14 +44,38 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
                 help="Folder for parsed runs and the page manifest, so a rebuild redoes only what changed.",
             ),
             click.option("--no-cache", is_flag=True, help="Read every run and render every page."),
+            click.option(
+                "--direction",
+                "directions",
+                multiple=True,
+                callback=_parse_directions,
+                metavar="METRIC=min|max",
+                help="Which way is better for a metric whose name does not say (repeatable).",
+            ),
         ]
     ):
         function = option(function)
     return function
 
 
+def _parse_directions(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    directions = {}
+    for value in values:
+        metric, _, goal = value.partition("=")
+        if not metric or goal not in ("min", "max"):
+            raise click.BadParameter(f"expected METRIC=min or METRIC=max, got {value!r}")
+        directions[metric] = goal
+    return directions
+
+
 def _render(
-    runs_dir: Path, plans_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path | None
+    runs_dir: Path,
+    plans_dir: Path,
+    docs_dir: Path,
+    templates: Path,
+    title: str | None,
+    cache: Path | None,
+    directions: dict[str, Direction],
 ) -> tuple[Runs, RenderedSite]:
     from rundocs.load.plans import load_plans
     from rundocs.load.runs import load_runs
@@ -60,20 +85,27 @@ def _render(
     runs = load_runs(runs_dir, now=_now(), cache_dir=cache)
     plans = PlanSet(*load_plans(plans_dir))
     title = title or read_site_name(Path("mkdocs.yml")) or "Experiments"
-    options = SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates)
+    options = SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates, directions=directions)
     return runs, render_site(runs, options, docs_dir, read_manifest(cache), plans)
 
 
 @cli.command()
 @_site_options
 def build(
-    runs_dir: Path, plans_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path, no_cache: bool
+    runs_dir: Path,
+    plans_dir: Path,
+    docs_dir: Path,
+    templates: Path,
+    title: str | None,
+    cache: Path,
+    no_cache: bool,
+    directions: dict[str, Direction],
 ) -> None:
     """Write the pages generated from the runs into the docs folder."""
     from rundocs.render.manifest import write_manifest
     from rundocs.render.pages import write_site
 
-    runs, site = _render(runs_dir, plans_dir, docs_dir, templates, title, None if no_cache else cache)
+    runs, site = _render(runs_dir, plans_dir, docs_dir, templates, title, None if no_cache else cache, directions)
     report = write_site(site, docs_dir)
     if not no_cache:
         write_manifest(cache, site.manifest)
@@ -86,12 +118,19 @@ def build(
 @cli.command()
 @_site_options
 def check(
-    runs_dir: Path, plans_dir: Path, docs_dir: Path, templates: Path, title: str | None, cache: Path, no_cache: bool
+    runs_dir: Path,
+    plans_dir: Path,
+    docs_dir: Path,
+    templates: Path,
+    title: str | None,
+    cache: Path,
+    no_cache: bool,
+    directions: dict[str, Direction],
 ) -> None:
     """Exit 1 if the committed docs differ from what build would write (stale, missing, orphaned)."""
     from rundocs.render.pages import check_site
 
-    _, site = _render(runs_dir, plans_dir, docs_dir, templates, title, None if no_cache else cache)
+    _, site = _render(runs_dir, plans_dir, docs_dir, templates, title, None if no_cache else cache, directions)
     report = check_site(site, docs_dir)
     for label, paths in (("stale", report.stale), ("missing", report.missing), ("orphaned", report.orphaned)):
         for path in paths:

@@ -32,6 +32,8 @@ class RundocsPluginConfig(base.Config):
     """Project templates that override the packaged ones, relative to mkdocs.yml."""
     title = c.Optional(c.Type(str))
     """Home page title; defaults to ``site_name``."""
+    directions = c.Type(dict, default={})
+    """Which way is better for metrics whose names do not say: ``{hierarchy: min}``."""
     cache = c.Type(str, default=".rundocs-cache")
     """Parsed runs and the page manifest, relative to mkdocs.yml: rebuilds redo only what changed."""
 
@@ -47,12 +49,16 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
         runs_dir = root / self.config.runs
         cache = root / self.config.cache
         docs = Path(config.docs_dir)
+        wrong = {k: v for k, v in self.config.directions.items() if v not in ("min", "max")}
+        if wrong:
+            raise PluginError(f"rundocs: directions must be min or max, got {wrong!r}")
         try:
             runs = load_runs(runs_dir, cache_dir=cache)
             options = SiteOptions(
                 source=self.config.runs,
                 title=self.config.title or config.site_name,
                 templates=root / self.config.templates,
+                directions=self.config.directions,
             )
             plans = PlanSet(*load_plans(root / self.config.plans))
             site = render_site(runs, options, docs, read_manifest(cache), plans)
