@@ -3,7 +3,8 @@
     RundocsError                 base class; the CLI maps it to one line and exit 1
      ├── RunFormatError          load: runs that break the on-disk format (strict mode lists all)
      ├── CheckpointError         rundocs.torch: a checkpoint refused on load (lists every mismatch)
-     └── MissingDependencyError  an optional extra (torch, ...) is needed but not installed
+     ├── MissingDependencyError  an optional extra (torch, ...) is needed but not installed
+     └── SettingError            a setting (environment variable, option) with a value rundocs cannot use
 
 Recording code (``rundocs.Run``) never raises these into a training loop: it warns instead.
 """
@@ -55,3 +56,7 @@ class MissingDependencyError(RundocsError):
         self.module = module
         self.extra = extra
         super().__init__(f"{module} is not installed: pip install 'rundocs[{extra}]'")
+
+
+class SettingError(RundocsError):
+    """A setting rundocs reads (an environment variable, an option) has a value it cannot use."""

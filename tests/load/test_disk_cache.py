@@ -67,7 +67,7 @@ def test_a_corrupt_or_hostile_cache_is_ignored(tmp_path: Path, child_env: dict[s
 
     marker = tmp_path / "pwned"
     index = json.loads((cache / "runs.json").read_text())
-    np.save(cache / "values.npy", np.array([_Boom(marker)], dtype=object), allow_pickle=True)
+    np.save(cache / index["values"], np.array([_Boom(marker)], dtype=object), allow_pickle=True)
     (cache / "runs.json").write_text(json.dumps(index))
     again = load_in_new_process(runs, cache, child_env)
     assert again["read"] == ["a"] and again["metrics"] == cold["metrics"]

@@ -6,10 +6,16 @@ disk cache serves a new process (``rundocs build`` after one run changed): a JSO
 one ``.npy`` array of every metric value, read with ``allow_pickle=False``, so a cache file
 from anywhere can at worst be wrong, never run code. A cache that cannot be read or written
 is ignored.
+
+The values file is memory-mapped, so a rebuild reads only the curves it draws again. Each
+save writes a values file under a new name that the index then points to, and removes the
+older ones: a file still mapped by another process (or, on Windows, by this one) is never
+overwritten in place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -26,9 +32,9 @@ from rundocs.load.records import RunRecord, make_record, read_record
 from rundocs.record.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 
 Signature = tuple[tuple[int, int] | None, ...]
-_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 4"
+_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 5"
 _INDEX = "runs.json"
-_VALUES = "values.npy"
+_VALUES_PREFIX = "values"
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,14 @@ class ParsedRun:
 _memo: dict[str, ParsedRun] = {}  # keyed by the folder's path as text: hashing Path objects is slow
 
 
-def read_run_folder(folder: Path) -> tuple[ParsedRun, bool]:
-    """The parsed folder, and whether it had to be read (False: from the memo)."""
-    signature = get_signature(folder)
-    cached = _memo.get(str(folder))
+def read_run_folder(root: Path, name: str) -> tuple[ParsedRun, bool]:
+    """The parsed folder ``root/name``, and whether it had to be read (False: from the memo)."""
+    key = f"{root}{os.sep}{name}"
+    signature = get_signature(key)
+    cached = _memo.get(key)
     if cached is not None and cached.signature == signature:
         return cached, False
+    folder = root / name
     record, data, problems = read_record(folder)
     metrics = ParsedMetrics({}, 0)
     if record is not None:
@@ -65,52 +73,69 @@ def read_run_folder(folder: Path) -> tuple[ParsedRun, bool]:
         metrics, metric_problems = parse_metrics(raw, str(path))
         problems.extend(metric_problems)
     parsed = ParsedRun(signature, record, data, metrics, tuple(problems))
-    _memo[str(folder)] = parsed
+    _memo[key] = parsed
     return parsed, True
 
 
-def forget(keep: set[Path], under: Path) -> None:
-    """Drop memo entries of folders under ``under`` that no longer exist."""
-    parent, kept = str(under), {str(folder) for folder in keep}
-    for folder in [f for f in _memo if os.path.dirname(f) == parent and f not in kept]:
-        del _memo[folder]
+def forget(root: Path, names: list[str]) -> None:
+    """Drop memo entries of folders under ``root`` that no longer exist."""
+    parent, kept = str(root), {f"{root}{os.sep}{name}" for name in names}
+    for key in [k for k in _memo if k not in kept and os.path.dirname(k) == parent]:
+        del _memo[key]
 
 
-def get_signature(folder: Path) -> Signature:
-    base = str(folder)
-    return tuple(_stat(os.path.join(base, name)) for name in (RUN_FILE, METRICS_FILE, NOTES_FILE))
+def get_signature(folder: str) -> Signature:
+    base = f"{folder}{os.sep}"
+    return (_stat(base + RUN_FILE), _stat(base + METRICS_FILE), _stat(base + NOTES_FILE))
 
 
 def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
-    """Put the disk cache's entries for ``root`` into the memo (the memo still checks signatures)."""
+    """Put the disk cache's entries for ``root`` into the memo (the memo still checks signatures).
+
+    A cache that does not have the expected shape is ignored as a whole.
+    """
     try:
         index = orjson.loads((cache_dir / _INDEX).read_bytes())
         if index.get("version") != _CACHE_VERSION or index.get("root") != str(root.resolve()):
             return
-        values = np.load(cache_dir / _VALUES, allow_pickle=False)
-    except (OSError, ValueError):  # orjson.JSONDecodeError is a ValueError
+        name = index["values"]
+        if not (isinstance(name, str) and name.startswith(_VALUES_PREFIX) and name == os.path.basename(name)):
+            return
+        values = np.asarray(np.load(cache_dir / name, mmap_mode="r", allow_pickle=False))
+        if values.dtype != np.float64 or values.ndim != 1:
+            return
+        entries = _entries_from_index(index["runs"], values, root)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # orjson.JSONDecodeError is a ValueError
         return
-    base = str(root)
-    for name, entry in index["runs"].items():
-        key = os.path.join(base, name)
+    _memo.update(entries)
+
+
+def _entries_from_index(runs: dict[str, Any], values: np.ndarray, root: Path) -> dict[str, ParsedRun]:
+    base, entries = str(root), {}
+    for name, entry in runs.items():
+        key = f"{base}{os.sep}{name}"
         if key in _memo:
             continue
+        length = entry["length"]
+        if any(start < 0 or start + length > values.size for start in entry["columns"].values()):
+            raise ValueError("a column outside the values file")
         folder = root / name
         has_notes = entry["signature"][2] is not None
         record = make_record(entry["record"], folder, has_notes=has_notes)
-        columns = {key: values[start : start + entry["length"]] for key, start in entry["columns"].items()}
-        metrics = ParsedMetrics(columns, entry["length"], entry["first_nonfinite"], tuple(entry["summaries"]))
+        columns = {key: values[start : start + length] for key, start in entry["columns"].items()}
+        metrics = ParsedMetrics(columns, length, entry["first_nonfinite"], tuple(entry["summaries"]))
         problems = tuple(Problem(*problem) for problem in entry["problems"])
         signature = tuple(tuple(item) if item else None for item in entry["signature"])
-        _memo[key] = ParsedRun(signature, record, entry["record"], metrics, problems)
+        entries[key] = ParsedRun(signature, record, entry["record"], metrics, problems)
+    return entries
 
 
-def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], folders: list[Path]) -> None:
+def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], names: list[str]) -> None:
     """Write the readable runs of ``root`` to the disk cache, atomically; failures are ignored."""
     runs: dict[str, Any] = {}
     chunks: list[np.ndarray] = []
     offset = 0
-    for folder, item in zip(folders, parsed, strict=True):
+    for name, item in zip(names, parsed, strict=True):
         if item.record_data is None:
             continue
         columns = {}
@@ -118,7 +143,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], fold
             columns[key] = offset
             chunks.append(values)
             offset += values.size
-        runs[folder.name] = {
+        runs[name] = {
             "signature": item.signature,
             "record": item.record_data,
             "length": item.metrics.length,
@@ -127,14 +152,25 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], fold
             "summaries": item.metrics.summaries(),
             "problems": [[p.path, p.line, p.message] for p in item.problems],
         }
-    index = {"version": _CACHE_VERSION, "root": str(root.resolve()), "runs": runs}
     values = np.concatenate(chunks) if chunks else np.empty(0)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _replace(cache_dir / _VALUES, lambda file: np.save(file, values, allow_pickle=False))
-        _replace(cache_dir / _INDEX, lambda file: file.write(orjson.dumps(index)))
+        descriptor, values_path = tempfile.mkstemp(dir=cache_dir, prefix=f"{_VALUES_PREFIX}-", suffix=".npy")
     except OSError:
         return
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            np.save(file, values, allow_pickle=False)
+        values_name = os.path.basename(values_path)
+        index = {"version": _CACHE_VERSION, "root": str(root.resolve()), "values": values_name, "runs": runs}
+        _replace(cache_dir / _INDEX, lambda file: file.write(orjson.dumps(index)))
+    except OSError:
+        Path(values_path).unlink(missing_ok=True)
+        return
+    for old in cache_dir.glob(f"{_VALUES_PREFIX}*.npy"):
+        if old.name != values_name:
+            with contextlib.suppress(OSError):  # on Windows while still mapped: a later save removes it
+                old.unlink()
 
 
 def _replace(target: Path, write: Any) -> None:

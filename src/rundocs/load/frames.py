@@ -14,7 +14,7 @@ where a line did not log that metric.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -26,47 +26,57 @@ from rundocs.record.schema import flatten
 
 
 def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMetrics]) -> pd.DataFrame:
-    rows = []
-    for record in records:
-        history = metrics[record.id]
-        last_time = history.last_time
-        row: dict[str, Any] = {
-            "id": record.id,
-            "name": record.name,
-            "kind": record.kind,
-            "phase": record.phase,
-            "sweep": record.sweep,
-            "tags": record.tags,
-            "status": record.status,
-            "started_at": record.started_at,
-            "updated_at": record.updated_at,
-            "ended_at": record.ended_at,
-            "epochs": record.epochs,
-            "last_epoch": history.last_epoch,
-            "steps": history.length,
-            "duration_s": _duration(record, last_time),
-            "last_activity": max(record.updated_at, record.started_at + timedelta(seconds=last_time or 0.0)),
-            "median_gap_s": history.median_gap,
-            "restarts": record.restarts,
-            "evaluates": record.evaluates,
-            "error_type": record.error.type if record.error else None,
-            "error_message": record.error.message if record.error else None,
-            "nonfinite": {key: _position(history, row) for key, row in sorted(history.first_nonfinite.items())},
-        }
-        row.update((f"config.{key}", value) for key, value in flatten(record.config))
-        row.update((f"summary.{key}", value) for key, value in record.summary.items())
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    if frame.empty:
+    if not records:
         return pd.DataFrame(columns=["name", "status"], index=pd.Index([], name="id"))
+    histories = [metrics[record.id] for record in records]
+    pairs = list(zip(records, histories, strict=True))
+    errors = [record.error for record in records]
+    data: dict[str, list[Any]] = {
+        "name": [record.name for record in records],
+        "kind": [record.kind for record in records],
+        "phase": [record.phase for record in records],
+        "sweep": [record.sweep for record in records],
+        "tags": [record.tags for record in records],
+        "status": [record.status for record in records],
+        "started_at": [record.started_at for record in records],
+        "updated_at": [record.updated_at for record in records],
+        "ended_at": [record.ended_at for record in records],
+        "epochs": [record.epochs for record in records],
+        "last_epoch": [history.last_epoch for history in histories],
+        "steps": [history.length for history in histories],
+        "duration_s": [_duration(record, history.last_time) for record, history in pairs],
+        "last_activity": [_last_activity(record, history.last_time) for record, history in pairs],
+        "median_gap_s": [history.median_gap for history in histories],
+        "restarts": [record.restarts for record in records],
+        "evaluates": [record.evaluates for record in records],
+        "error_type": [error.type if error else None for error in errors],
+        "error_message": [error.message if error else None for error in errors],
+        "nonfinite": [
+            {key: _position(history, row) for key, row in sorted(history.first_nonfinite.items())}
+            for history in histories
+        ],
+    }
+    data.update(_sparse_columns(records))
+    frame = pd.DataFrame(data, index=pd.Index([record.id for record in records], name="id"))
     for column in ("started_at", "updated_at", "ended_at", "last_activity"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     for column in ("epochs", "last_epoch"):
         frame[column] = frame[column].astype("Int64")
-    fixed = [c for c in frame.columns if not c.startswith(("config.", "summary."))]
-    config = sorted(c for c in frame.columns if c.startswith("config."))
-    summary = sorted(c for c in frame.columns if c.startswith("summary."))
-    return frame[fixed + config + summary].set_index("id")
+    return frame
+
+
+def _sparse_columns(records: Sequence[RunRecord]) -> dict[str, list[Any]]:
+    """``config.<dotted.key>`` and ``summary.<name>`` columns, sorted, NaN where a run lacks one."""
+    columns: dict[str, list[Any]] = {}
+    for row, record in enumerate(records):
+        values = [(f"config.{key}", value) for key, value in flatten(record.config)]
+        values += [(f"summary.{key}", value) for key, value in record.summary.items()]
+        for name, value in values:
+            column = columns.get(name)
+            if column is None:
+                column = columns[name] = [np.nan] * len(records)
+            column[row] = value
+    return {name: columns[name] for name in sorted(columns)}
 
 
 def make_metrics_frame(ids: Sequence[str], metrics: Mapping[str, ParsedMetrics]) -> pd.DataFrame:
@@ -100,6 +110,10 @@ def _position(history: ParsedMetrics, row: int) -> int:
         if values is not None and np.isfinite(values[row]):
             return int(values[row])
     return row + 1
+
+
+def _last_activity(record: RunRecord, last_time: float | None) -> datetime:
+    return max(record.updated_at, record.started_at + timedelta(seconds=last_time or 0.0))
 
 
 def _duration(record: RunRecord, last_time: float | None) -> float | None:

@@ -103,15 +103,15 @@ def load_runs(
         RunFormatError: In strict mode, when any problem was found.
     """
     root = Path(path)
-    folders = _run_folders(root)
+    names = _run_folder_names(root)
     if cache_dir is not None:
         fill_memo_from_disk(Path(cache_dir), root)
-    forget(set(folders), root)
-    results = [read_run_folder(folder) for folder in folders]
+    forget(root, names)
+    results = [read_run_folder(root, name) for name in names]
     parsed = [item for item, _ in results]
     reread = sum(was_read for _, was_read in results)
-    if cache_dir is not None and reread and (reread >= _RESAVE_AFTER or reread * 50 >= len(folders)):
-        save_memo_to_disk(Path(cache_dir), root, parsed, folders)
+    if cache_dir is not None and reread and (reread >= _RESAVE_AFTER or reread * 50 >= len(names)):
+        save_memo_to_disk(Path(cache_dir), root, parsed, names)
     problems = sorted(problem for item in parsed for problem in item.problems)
     if strict and problems:
         raise RunFormatError(problems)
@@ -133,11 +133,10 @@ def _start_order(item: ParsedRun) -> tuple[datetime, str]:
     return (item.record.started_at, item.record.id)
 
 
-def _run_folders(root: Path) -> list[Path]:
-    """Sub-folders of ``root`` in name order, leaving out hidden ones (caches, temp)."""
+def _run_folder_names(root: Path) -> list[str]:
+    """Names of the sub-folders of ``root``, sorted, leaving out hidden ones (caches, temp)."""
     try:
         entries = list(os.scandir(root))
     except FileNotFoundError:
         return []
-    names = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
-    return [root / name for name in names]
+    return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))

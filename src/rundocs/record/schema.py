@@ -69,10 +69,15 @@ def to_json_value(value: Any) -> Any:
     return str(value)
 
 
+_JSON_LEAVES = frozenset({str, int, float, bool, type(None), list})
+
+
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     """Nested settings as dotted keys: ``{"optim": {"lr": 1e-3}}`` -> ``("optim.lr", 1e-3)``."""
     for key, value in mapping.items():
-        if isinstance(value, Mapping) and value:
+        kind = type(value)
+        nested = kind is dict or (kind not in _JSON_LEAVES and isinstance(value, Mapping))  # the ABC check is slow
+        if nested and value:
             yield from flatten(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", tuple(value) if isinstance(value, list) else value

@@ -178,7 +178,7 @@ def render_site(
     )
     pages["format.md"] = environment.get_template("format.md.j2").render(source="rundocs")
     files = {path: text.encode() for path, text in pages.items()}
-    files.update(_assets())
+    files.update(_assets(keeper))
     return RenderedSite(files, kept, manifest)
 
 
@@ -201,13 +201,15 @@ def write_site(site: RenderedSite, docs: Path) -> BuildReport:
         (docs / relative).unlink()
         report.removed.append(relative)
     for run_id, record in list(site.manifest.pages.items()):
-        stamp = stamp_of(docs / record.path)
-        if stamp is not None:
-            site.manifest.pages[run_id] = dataclasses.replace(record, stamp=stamp)
+        if record.path in site.files:  # kept pages still have the stamp the manifest gives them
+            stamp = stamp_of(docs / record.path)
+            if stamp is not None:
+                site.manifest.pages[run_id] = dataclasses.replace(record, stamp=stamp)
     for other, page in list(site.manifest.others.items()):
-        stamp = stamp_of(docs / other)
-        if stamp is not None:
-            site.manifest.others[other] = dataclasses.replace(page, stamp=stamp)
+        if other in site.files:
+            stamp = stamp_of(docs / other)
+            if stamp is not None:
+                site.manifest.others[other] = dataclasses.replace(page, stamp=stamp)
     report.unchanged.sort()
     return report
 
@@ -236,9 +238,9 @@ def _phase_pages(
     runs: Runs, plan_set: PlanSet, environment: jinja2.Environment, pages: dict[str, str]
 ) -> list[PhasePage]:
     """Render one page per plan and the phase tracker into ``pages``; return the page models."""
-    template = environment.get_template("phase.md.j2")
     phases = []
     for phase_id, plan in sorted(plan_set.plans.items()):
+        template = environment.get_template("phase.md.j2")  # compiled once, on first use
         report = report_phase(plan, runs, runs.now)
         own = [p for p in plan_set.problems if p.path == str(plan.path)]
         page = make_phase_page(report, runs.now, own)
@@ -270,7 +272,7 @@ def _sweep_pages(
         for name in names:
             specs.setdefault(name, plan.sweep)
     template = environment.get_template("sweep.md.j2")
-    states: Any = runs.runs["state"] if not runs.runs.empty else {}
+    states: dict[Any, str] = runs.runs["state"].to_dict() if not runs.runs.empty else {}
     summaries = []
     for name, run_ids in sorted(groups.items()):
         spec = specs.get(name)
@@ -392,9 +394,18 @@ def _shown_problem(problem: Problem, root: Path, source: str) -> str:
     return str(dataclasses.replace(problem, path=f"{source}/{relative}"))
 
 
-def _assets() -> dict[str, bytes]:
+def _assets(keeper: _Keeper) -> dict[str, bytes]:
+    """The shared site assets that need writing; a copy the last build wrote from the same
+    packaged file (same size and mtime) is kept without reading either."""
     here = resources.files("rundocs.render").joinpath("assets")
-    files = {f"{ASSETS_DIR}/{name}": here.joinpath(name).read_bytes() for name in ASSET_FILES}
-    plotly = resources.files("plotly").joinpath("package_data", "plotly.min.js")
-    files[f"{ASSETS_DIR}/plotly.min.js"] = plotly.read_bytes()
+    sources = {f"{ASSETS_DIR}/{name}": here.joinpath(name) for name in ASSET_FILES}
+    sources[f"{ASSETS_DIR}/plotly.min.js"] = resources.files("plotly").joinpath("package_data", "plotly.min.js")
+    files = {}
+    for path, source in sources.items():
+        stamp = stamp_of(str(source))  # None inside a zip: then always read
+        key = make_key(path, stamp)
+        if stamp is not None and keeper.reuse(path, key) is not None:
+            continue
+        keeper.note(path, key)
+        files[path] = source.read_bytes()
     return files

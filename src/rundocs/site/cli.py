@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import os
+import gc
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from rundocs import env
 from rundocs.exceptions import RundocsError
 from rundocs.site.mkdocs_config import read_site_name
 
 if TYPE_CHECKING:
     from rundocs.analyse.names import Direction
-    from rundocs.load.runs import Runs
-    from rundocs.render.pages import RenderedSite
+    from rundocs.render.pages import SiteOptions
+    from rundocs.site.generate import Project
 
 
 @click.group()
@@ -68,25 +66,17 @@ def _parse_directions(ctx: click.Context, param: click.Parameter, values: tuple[
     return directions
 
 
-def _render(
-    runs_dir: Path,
-    plans_dir: Path,
-    docs_dir: Path,
-    templates: Path,
-    title: str | None,
-    cache: Path | None,
-    directions: dict[str, Direction],
-) -> tuple[Runs, RenderedSite]:
-    from rundocs.load.plans import load_plans
-    from rundocs.load.runs import load_runs
-    from rundocs.render.manifest import read_manifest
-    from rundocs.render.pages import PlanSet, SiteOptions, render_site
+def _project(runs_dir: Path, plans_dir: Path, docs_dir: Path, cache: Path, no_cache: bool) -> Project:
+    from rundocs.site.generate import Project
 
-    runs = load_runs(runs_dir, now=_now(), cache_dir=cache)
-    plans = PlanSet(*load_plans(plans_dir))
+    return Project(runs_dir, plans_dir, docs_dir, None if no_cache else cache)
+
+
+def _options(runs_dir: Path, templates: Path, title: str | None, directions: dict[str, Direction]) -> SiteOptions:
+    from rundocs.render.pages import SiteOptions
+
     title = title or read_site_name(Path("mkdocs.yml")) or "Experiments"
-    options = SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates, directions=directions)
-    return runs, render_site(runs, options, docs_dir, read_manifest(cache), plans)
+    return SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates, directions=directions)
 
 
 @cli.command()
@@ -102,13 +92,13 @@ def build(
     directions: dict[str, Direction],
 ) -> None:
     """Write the pages generated from the runs into the docs folder."""
-    from rundocs.render.manifest import write_manifest
-    from rundocs.render.pages import write_site
+    from rundocs.site.generate import build_project
 
-    runs, site = _render(runs_dir, plans_dir, docs_dir, templates, title, None if no_cache else cache, directions)
-    report = write_site(site, docs_dir)
-    if not no_cache:
-        write_manifest(cache, site.manifest)
+    _short_lived()
+
+    project = _project(runs_dir, plans_dir, docs_dir, cache, no_cache)
+    generation, report = build_project(project, _options(runs_dir, templates, title, directions))
+    runs = generation.runs
     click.echo(
         f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed; "
         f"{len(runs.records)} runs, {len(runs.problems)} problems"
@@ -129,8 +119,12 @@ def check(
 ) -> None:
     """Exit 1 if the committed docs differ from what build would write (stale, missing, orphaned)."""
     from rundocs.render.pages import check_site
+    from rundocs.site.generate import render_project
 
-    _, site = _render(runs_dir, plans_dir, docs_dir, templates, title, None if no_cache else cache, directions)
+    _short_lived()
+
+    project = _project(runs_dir, plans_dir, docs_dir, cache, no_cache)
+    site = render_project(project, _options(runs_dir, templates, title, directions)).site
     report = check_site(site, docs_dir)
     for label, paths in (("stale", report.stale), ("missing", report.missing), ("orphaned", report.orphaned)):
         for path in paths:
@@ -177,9 +171,10 @@ def status(runs_dir: Path, plans_dir: Path, output: str, since: str | None) -> N
     from rundocs.load.plans import load_plans
     from rundocs.load.runs import load_runs
     from rundocs.render.status import format_markdown, make_status
+    from rundocs.site.generate import reproducible_now
     from rundocs.site.git_snapshot import unpack_at_ref
 
-    runs = load_runs(runs_dir, now=_now())
+    runs = load_runs(runs_dir, now=reproducible_now())
     plans, _ = load_plans(plans_dir)
     with tempfile.TemporaryDirectory(prefix="rundocs-since-") as scratch:
         previous = None
@@ -214,15 +209,13 @@ def import_optuna(storage: str, study: str, runs_dir: Path) -> None:
     click.echo(import_command(storage, study, runs_dir))
 
 
-def _now() -> datetime | None:
-    """``SOURCE_DATE_EPOCH`` when set, so that a build at another time gives the same pages."""
-    value = os.environ.get(env.SOURCE_DATE_EPOCH)
-    if not value:
-        return None
-    try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except ValueError as error:
-        raise click.UsageError(f"{env.SOURCE_DATE_EPOCH} must be whole seconds, got {value!r}") from error
+def _short_lived() -> None:
+    """Switch the cyclic garbage collector off for the rest of this process.
+
+    ``build_project`` pauses it anyway (see ``rundocs.site.generate``); a command that ends
+    right after also skips the collector's pass over everything loaded when it would resume.
+    """
+    gc.disable()
 
 
 def main() -> None:

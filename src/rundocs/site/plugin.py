@@ -40,32 +40,27 @@ class RundocsPluginConfig(base.Config):
 
 class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        from rundocs.load.plans import load_plans
-        from rundocs.load.runs import load_runs
-        from rundocs.render.manifest import read_manifest, write_manifest
-        from rundocs.render.pages import PlanSet, SiteOptions, render_site, write_site
+        from rundocs.render.pages import SiteOptions
+        from rundocs.site.generate import Project, build_project
 
         root = Path(config.config_file_path or ".").resolve().parent
-        runs_dir = root / self.config.runs
-        cache = root / self.config.cache
-        docs = Path(config.docs_dir)
         wrong = {k: v for k, v in self.config.directions.items() if v not in ("min", "max")}
         if wrong:
             raise PluginError(f"rundocs: directions must be min or max, got {wrong!r}")
+        project = Project(
+            root / self.config.runs, root / self.config.plans, Path(config.docs_dir), root / self.config.cache
+        )
+        options = SiteOptions(
+            source=self.config.runs,
+            title=self.config.title or config.site_name,
+            templates=root / self.config.templates,
+            directions=self.config.directions,
+        )
         try:
-            runs = load_runs(runs_dir, cache_dir=cache)
-            options = SiteOptions(
-                source=self.config.runs,
-                title=self.config.title or config.site_name,
-                templates=root / self.config.templates,
-                directions=self.config.directions,
-            )
-            plans = PlanSet(*load_plans(root / self.config.plans))
-            site = render_site(runs, options, docs, read_manifest(cache), plans)
-            report = write_site(site, docs)
-            write_manifest(cache, site.manifest)
+            generation, report = build_project(project, options)
         except RundocsError as error:
             raise PluginError(str(error)) from error
+        runs, plans = generation.runs, generation.plans
         for problem in [*runs.problems, *plans.problems]:
             log.warning("%s", problem)
         log.info(

@@ -1,0 +1,96 @@
+"""One generation of a project's pages, the same for ``rundocs build/check`` and the MkDocs plugin.
+
+Loading runs, plans and the last build's manifest, rendering, and (for ``build``) writing the
+changed files and the new manifest. ``benchmarks/build.py`` times exactly these functions.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rundocs import env
+from rundocs.exceptions import SettingError
+from rundocs.load.plans import load_plans
+from rundocs.load.runs import Runs, load_runs
+from rundocs.render.manifest import read_manifest, write_manifest
+from rundocs.render.pages import BuildReport, PlanSet, RenderedSite, SiteOptions, render_site, write_site
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a project keeps its runs, plans and docs; ``cache`` None reads and renders everything."""
+
+    runs: Path
+    plans: Path
+    docs: Path
+    cache: Path | None
+
+
+@dataclass
+class Generation:
+    runs: Runs
+    plans: PlanSet
+    site: RenderedSite
+
+
+def render_project(project: Project, options: SiteOptions) -> Generation:
+    """Every generated file of the project, rendered (run pages unchanged since the cached build are kept)."""
+    with _collector_paused():
+        return _render(project, options)
+
+
+def build_project(project: Project, options: SiteOptions) -> tuple[Generation, BuildReport]:
+    """Render, write the changed files into ``docs`` and remember the pages in the cache (``rundocs build``)."""
+    with _collector_paused():
+        generation = _render(project, options)
+        report = write_site(generation.site, project.docs)
+        if project.cache is not None:
+            write_manifest(project.cache, generation.site.manifest)
+    return generation, report
+
+
+def _render(project: Project, options: SiteOptions) -> Generation:
+    runs = load_runs(project.runs, now=reproducible_now(), cache_dir=project.cache)
+    plans = PlanSet(*load_plans(project.plans))
+    site = render_site(runs, options, project.docs, read_manifest(project.cache), plans)
+    return Generation(runs, plans, site)
+
+
+def reproducible_now() -> datetime | None:
+    """``SOURCE_DATE_EPOCH`` when set, so that a build at another time gives the same pages.
+
+    Raises:
+        SettingError: When the variable is set to something other than whole seconds.
+    """
+    value = os.environ.get(env.SOURCE_DATE_EPOCH)
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except ValueError as error:
+        raise SettingError(f"{env.SOURCE_DATE_EPOCH} must be whole seconds, got {value!r}") from error
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector.
+
+    A generation allocates hundreds of thousands of small objects that hold no reference
+    cycles (records, cache entries, frame rows); the collector would walk all of them again at
+    every threshold for nothing, which measured as about a third of a rebuild after one run
+    changed. Reference counting still frees everything; the collector resumes afterwards (and
+    its first pass then walks the survivors once).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
