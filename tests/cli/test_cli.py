@@ -163,3 +163,25 @@ def test_direction_overrides_reach_the_pages(tmp_dir: Path, child_env: dict[str,
 
     bad = rundocs("build", "--direction", "val_hierarchy=down", cwd=tmp_dir, env=child_env)
     assert bad.returncode == 2 and "expected METRIC=min or METRIC=max, got 'val_hierarchy=down'" in bad.stderr
+
+
+def test_a_hand_edited_asset_is_stale_and_written_again(tmp_dir: Path, child_env: dict[str, str]) -> None:
+    write_run(tmp_dir / "runs", "a", ROWS)
+    assert rundocs("build", cwd=tmp_dir, env=child_env).returncode == 0
+    asset = tmp_dir / "docs" / "assets" / "rundocs" / "rundocs.css"
+    shipped = asset.read_bytes()
+    with open(asset, "ab") as file:
+        file.write(b"body { display: none }\n")
+
+    check = rundocs("check", cwd=tmp_dir, env=child_env)
+    build = rundocs("build", cwd=tmp_dir, env=child_env)
+    assert (check.returncode, check.stdout) == (1, "stale: docs/assets/rundocs/rundocs.css\n")
+    assert build.stdout == "1 written, 12 unchanged, 0 removed; 1 runs, 0 problems\n"
+    assert asset.read_bytes() == shipped
+
+
+def test_a_bad_source_date_epoch_is_one_line(tmp_dir: Path, child_env: dict[str, str]) -> None:
+    write_run(tmp_dir / "runs", "a", ROWS)
+    done = rundocs("build", cwd=tmp_dir, env={**child_env, "SOURCE_DATE_EPOCH": "soon"})
+    assert (done.returncode, done.stderr) == (1, "Error: SOURCE_DATE_EPOCH must be whole seconds, got 'soon'\n")
+    assert not (tmp_dir / "docs").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -48,3 +49,18 @@ def test_a_broken_run_fails_strict_builds_but_not_the_site(tmp_path: Path) -> No
     relaxed = mkdocs(project)
     assert relaxed.returncode == 0
     assert (project / "site" / "runs" / "20260101_100000_base" / "index.html").is_file()
+
+
+def test_the_plugin_judges_states_at_source_date_epoch_like_the_command(tmp_path: Path) -> None:
+    project = make_project(tmp_path, ["20260101_100000_base", "20260102_093000_r2"])
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767346800"}  # 2026-01-02 09:40 UTC: r2 beat 5 minutes before
+    plugin = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=project, env=env, capture_output=True)
+    command = subprocess.run(
+        [sys.executable, "-m", "rundocs", "build", "--title", "Plugin lab", "--docs", "by-command", "--no-cache"],
+        cwd=project, env=env, capture_output=True,
+    )  # fmt: skip
+    assert plugin.returncode == 0 and command.returncode == 0, (plugin.stderr, command.stderr)
+    log = (project / "docs" / "runs" / "index.md").read_text()
+    assert "running" in log and "stalled" not in log
+    for page in ("runs/index.md", "runs/20260102_093000_r2.md", "index.md"):
+        assert (project / "docs" / page).read_bytes() == (project / "by-command" / page).read_bytes()

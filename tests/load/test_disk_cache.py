@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,6 +73,45 @@ def test_a_corrupt_or_hostile_cache_is_ignored(tmp_path: Path, child_env: dict[s
     again = load_in_new_process(runs, cache, child_env)
     assert again["read"] == ["a"] and again["metrics"] == cold["metrics"]
     assert not marker.exists()
+
+
+def test_a_cache_pointing_outside_or_past_its_values_is_ignored(tmp_path: Path, child_env: dict[str, str]) -> None:
+    runs, cache = tmp_path / "runs", tmp_path / "cache"
+    write_run(runs, "a", ROWS)
+    cold = load_in_new_process(runs, cache, child_env)
+    (tmp_path / "values-elsewhere.npy").write_bytes((cache / _index(cache)["values"]).read_bytes())
+
+    def point_outside(index: dict[str, Any]) -> None:
+        index["values"] = "../values-elsewhere.npy"
+
+    def point_past_the_end(index: dict[str, Any]) -> None:
+        index["runs"]["a"]["columns"]["loss"] = 10**6
+
+    def store_integers(index: dict[str, Any]) -> None:
+        np.save(cache / index["values"], np.arange(100), allow_pickle=False)
+
+    for spoil in (point_outside, point_past_the_end, store_integers):
+        index = _index(cache)
+        spoil(index)
+        (cache / "runs.json").write_text(json.dumps(index))
+        again = load_in_new_process(runs, cache, child_env)
+        assert again["read"] == ["a"] and again["metrics"] == cold["metrics"], spoil.__name__
+
+
+def test_each_save_leaves_one_values_file(tmp_path: Path, child_env: dict[str, str]) -> None:
+    runs, cache = tmp_path / "runs", tmp_path / "cache"
+    write_run(runs, "a", ROWS)
+    load_in_new_process(runs, cache, child_env)
+    first = _index(cache)["values"]
+    with open(runs / "a" / "metrics.jsonl", "a") as file:
+        file.write(json.dumps({"epoch": 6, "loss": 0.1}) + "\n")
+    load_in_new_process(runs, cache, child_env)
+    assert [p.name for p in cache.glob("values*.npy")] == [_index(cache)["values"]] != [first]
+
+
+def _index(cache: Path) -> dict[str, Any]:
+    index: dict[str, Any] = json.loads((cache / "runs.json").read_text())
+    return index
 
 
 class _Boom:
