@@ -1,7 +1,7 @@
 """One generation of a project's pages, the same for ``rundocs build/check`` and the MkDocs plugin.
 
 Loading runs, plans and the last build's manifest, rendering, and (for ``build``) writing the
-changed files and the new manifest. ``benchmarks/build.py`` times exactly these functions.
+changed files and the new manifest. ``benchmarks/build.py`` times the ``rundocs build`` command.
 """
 
 from __future__ import annotations
