@@ -182,6 +182,10 @@ def test_a_hand_edited_asset_is_stale_and_written_again(tmp_dir: Path, child_env
 
 def test_a_bad_source_date_epoch_is_one_line(tmp_dir: Path, child_env: dict[str, str]) -> None:
     write_run(tmp_dir / "runs", "a", ROWS)
-    done = rundocs("build", cwd=tmp_dir, env={**child_env, "SOURCE_DATE_EPOCH": "soon"})
-    assert (done.returncode, done.stderr) == (1, "Error: SOURCE_DATE_EPOCH must be whole seconds, got 'soon'\n")
+    for value in ("soon", "99999999999999999999"):
+        done = rundocs("build", cwd=tmp_dir, env={**child_env, "SOURCE_DATE_EPOCH": value})
+        assert (done.returncode, done.stderr) == (
+            1,
+            f"Error: SOURCE_DATE_EPOCH must be whole seconds since 1970, up to year 9999, got {value!r}\n",
+        )
     assert not (tmp_dir / "docs").exists()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +89,36 @@ def test_a_cache_pointing_outside_or_past_its_values_is_ignored(tmp_path: Path, 
     def point_past_the_end(index: dict[str, Any]) -> None:
         index["runs"]["a"]["columns"]["loss"] = 10**6
 
+    def point_through_a_folder(index: dict[str, Any]) -> None:
+        (cache / "values.d").mkdir(exist_ok=True)
+        index["values"] = "values.d/../../values-elsewhere.npy"
+
     def store_integers(index: dict[str, Any]) -> None:
         np.save(cache / index["values"], np.arange(100), allow_pickle=False)
 
-    for spoil in (point_outside, point_past_the_end, store_integers):
+    def claim_a_negative_length(index: dict[str, Any]) -> None:
+        index["runs"]["a"]["length"] = -3
+
+    def claim_more_lines_than_the_file_can_hold(index: dict[str, Any]) -> None:
+        index["runs"]["a"]["length"], index["runs"]["a"]["columns"] = 10**9, {}
+
+    def put_a_nonfinite_row_past_the_end(index: dict[str, Any]) -> None:
+        index["runs"]["a"]["first_nonfinite"] = {"acc": 5}
+
+    def make_the_values_a_fifo(index: dict[str, Any]) -> None:
+        (cache / index["values"]).unlink()
+        os.mkfifo(cache / index["values"])  # reading it would block forever
+
+    def make_the_values_a_symlink(index: dict[str, Any]) -> None:
+        (cache / index["values"]).unlink()
+        (cache / index["values"]).symlink_to(tmp_path / "values-elsewhere.npy")
+
+    spoilers = [
+        point_outside, point_past_the_end, point_through_a_folder, store_integers, claim_a_negative_length,
+        claim_more_lines_than_the_file_can_hold, put_a_nonfinite_row_past_the_end, make_the_values_a_fifo,
+        make_the_values_a_symlink,
+    ]  # fmt: skip
+    for spoil in spoilers:
         index = _index(cache)
         spoil(index)
         (cache / "runs.json").write_text(json.dumps(index))
@@ -107,6 +135,24 @@ def test_each_save_leaves_one_values_file(tmp_path: Path, child_env: dict[str, s
         file.write(json.dumps({"epoch": 6, "loss": 0.1}) + "\n")
     load_in_new_process(runs, cache, child_env)
     assert [p.name for p in cache.glob("values*.npy")] == [_index(cache)["values"]] != [first]
+
+
+def test_a_save_removes_only_the_values_file_it_replaced(tmp_path: Path, child_env: dict[str, str]) -> None:
+    runs, cache = tmp_path / "runs", tmp_path / "cache"
+    write_run(runs, "a", ROWS)
+    load_in_new_process(runs, cache, child_env)
+    replaced = _index(cache)["values"]
+    concurrent, abandoned, own = cache / "values-concurrent.npy", cache / "values-abandoned.npy", cache / "values_x.npy"
+    for path in (concurrent, abandoned, own):
+        np.save(path, np.zeros(3), allow_pickle=False)
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    with open(runs / "a" / "metrics.jsonl", "a") as file:
+        file.write(json.dumps({"epoch": 6, "loss": 0.1}) + "\n")
+
+    load_in_new_process(runs, cache, child_env)
+    left = sorted(p.name for p in cache.glob("values*"))
+    assert left == sorted([_index(cache)["values"], concurrent.name, own.name]) and replaced not in left
 
 
 def _index(cache: Path) -> dict[str, Any]:

@@ -84,3 +84,39 @@ def test_no_cache_when_others_can_read_the_key(tmp_path: Path) -> None:
 def test_the_cache_is_only_made_with_a_key(tmp_path: Path) -> None:
     assert isinstance(template_cache(tmp_path), SignedBytecodeCache)
     assert template_cache(None) is None
+
+
+def test_code_signed_by_this_user_for_another_version_is_not_loaded(tmp_path: Path) -> None:
+    templates, cache_dir = project_with_template(tmp_path), tmp_path / "cache"
+    render(templates, cache_dir)
+    [planted] = (cache_dir / "templates").glob("*.bin")
+    header = planted.read_bytes()[32:].partition(b"\n")[0]
+    other_python = header.replace(b"|python ", b"|python ff")
+    marker = tmp_path / "pwned"
+    body = other_python + b"\n" + marshal.dumps(compile(f"open({str(marker)!r}, 'w')", "planted", "exec"))
+    key = user_key()
+    assert key is not None
+    planted.write_bytes(hmac.new(key, body, hashlib.sha256).digest() + body)
+
+    assert stored(cache_dir, templates) is None
+    assert render(templates, cache_dir) == "[a][&lt;b&gt;]"
+    assert not marker.exists()
+
+
+def test_a_relative_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "project-cache")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_key() is not None
+    assert (tmp_path / "home" / ".cache" / "rundocs" / KEY_FILE).is_file()
+    assert not (tmp_path / "project-cache").exists()
+
+
+def test_a_symlinked_key_is_not_used(tmp_path: Path) -> None:
+    path = Path(os.environ["XDG_CACHE_HOME"]) / "rundocs" / KEY_FILE
+    path.parent.mkdir(parents=True)
+    elsewhere = tmp_path / "key"
+    elsewhere.write_bytes(b"k" * 32)
+    elsewhere.chmod(0o600)
+    path.symlink_to(elsewhere)
+    assert user_key() is None

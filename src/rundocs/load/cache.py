@@ -8,16 +8,18 @@ from anywhere can at worst be wrong, never run code. A cache that cannot be read
 is ignored.
 
 The values file is memory-mapped, so a rebuild reads only the curves it draws again. Each
-save writes a values file under a new name that the index then points to, and removes the
-older ones: a file still mapped by another process (or, on Windows, by this one) is never
-overwritten in place.
+save writes a values file under a new name that the index then points to, and removes the one
+the replaced index named: a file still mapped by another process (or, on Windows, by this one)
+is never overwritten in place.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ import numpy as np
 import orjson
 
 import rundocs
+from rundocs.cache_files import read_regular, require_regular
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, make_record, read_record
@@ -34,7 +37,9 @@ from rundocs.record.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 Signature = tuple[tuple[int, int] | None, ...]
 _CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 5"
 _INDEX = "runs.json"
-_VALUES_PREFIX = "values"
+_VALUES_FILE = re.compile(r"values-[A-Za-z0-9_]+\.npy")  # as tempfile.mkstemp names them
+_OLD_VALUES_FILE = "values.npy"  # the single values file of caches before version 5
+_values_files: dict[str, str] = {}  # cache folder -> the values file its index named when last read or written
 
 
 @dataclass(frozen=True)
@@ -95,12 +100,13 @@ def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
     A cache that does not have the expected shape is ignored as a whole.
     """
     try:
-        index = orjson.loads((cache_dir / _INDEX).read_bytes())
+        index = orjson.loads(read_regular(cache_dir / _INDEX))
         if index.get("version") != _CACHE_VERSION or index.get("root") != str(root.resolve()):
             return
         name = index["values"]
-        if not (isinstance(name, str) and name.startswith(_VALUES_PREFIX) and name == os.path.basename(name)):
+        if not (isinstance(name, str) and _VALUES_FILE.fullmatch(name)):
             return
+        require_regular(cache_dir / name)
         values = np.asarray(np.load(cache_dir / name, mmap_mode="r", allow_pickle=False))
         if values.dtype != np.float64 or values.ndim != 1:
             return
@@ -108,26 +114,37 @@ def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # orjson.JSONDecodeError is a ValueError
         return
     _memo.update(entries)
+    _values_files[str(cache_dir)] = name
 
 
 def _entries_from_index(runs: dict[str, Any], values: np.ndarray, root: Path) -> dict[str, ParsedRun]:
+    """The memo entries the index describes; ``ValueError`` for any number out of its range."""
     base, entries = str(root), {}
     for name, entry in runs.items():
         key = f"{base}{os.sep}{name}"
         if key in _memo:
             continue
-        length = entry["length"]
-        if any(start < 0 or start + length > values.size for start in entry["columns"].values()):
-            raise ValueError("a column outside the values file")
+        signature = tuple(None if item is None else (int(item[0]), int(item[1])) for item in entry["signature"])
+        length, starts, nonfinite = entry["length"], entry["columns"], entry["first_nonfinite"]
+        metrics_size = signature[1][1] if signature[1] else 0
+        _check_range(length, 0, metrics_size // 3)  # each line has at least 3 bytes: {}\n
+        for start in starts.values():
+            _check_range(start, 0, values.size - length)
+        for row in nonfinite.values():
+            _check_range(row, 0, length - 1)
+        last_epoch, last_time, median_gap = (None if x is None else float(x) for x in entry["summaries"])
         folder = root / name
-        has_notes = entry["signature"][2] is not None
-        record = make_record(entry["record"], folder, has_notes=has_notes)
-        columns = {key: values[start : start + length] for key, start in entry["columns"].items()}
-        metrics = ParsedMetrics(columns, length, entry["first_nonfinite"], tuple(entry["summaries"]))
-        problems = tuple(Problem(*problem) for problem in entry["problems"])
-        signature = tuple(tuple(item) if item else None for item in entry["signature"])
+        record = make_record(entry["record"], folder, has_notes=signature[2] is not None)
+        columns = {key: values[start : start + length] for key, start in starts.items()}
+        metrics = ParsedMetrics(columns, length, nonfinite, (last_epoch, last_time, median_gap))
+        problems = tuple(Problem(str(path), line, str(message)) for path, line, message in entry["problems"])
         entries[key] = ParsedRun(signature, record, entry["record"], metrics, problems)
     return entries
+
+
+def _check_range(value: Any, low: int, high: int) -> None:
+    if type(value) is not int or not low <= value <= high:
+        raise ValueError(f"{value!r} is not a whole number from {low} to {high}")
 
 
 def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], names: list[str]) -> None:
@@ -155,22 +172,32 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     values = np.concatenate(chunks) if chunks else np.empty(0)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        descriptor, values_path = tempfile.mkstemp(dir=cache_dir, prefix=f"{_VALUES_PREFIX}-", suffix=".npy")
+        descriptor, values_path = tempfile.mkstemp(dir=cache_dir, prefix="values-", suffix=".npy")
     except OSError:
         return
+    values_name = os.path.basename(values_path)
     try:
         with os.fdopen(descriptor, "wb") as file:
             np.save(file, values, allow_pickle=False)
-        values_name = os.path.basename(values_path)
         index = {"version": _CACHE_VERSION, "root": str(root.resolve()), "values": values_name, "runs": runs}
         _replace(cache_dir / _INDEX, lambda file: file.write(orjson.dumps(index)))
     except OSError:
         Path(values_path).unlink(missing_ok=True)
         return
-    for old in cache_dir.glob(f"{_VALUES_PREFIX}*.npy"):
-        if old.name != values_name:
-            with contextlib.suppress(OSError):  # on Windows while still mapped: a later save removes it
-                old.unlink()
+    _remove_old_values(cache_dir, previous=_values_files.get(str(cache_dir)))
+    _values_files[str(cache_dir)] = values_name
+
+
+def _remove_old_values(cache_dir: Path, previous: str | None) -> None:
+    """Remove the values file the replaced index named, and any left by a crashed or concurrent
+    save more than an hour ago (a newer one may be what another build's index is about to name)."""
+    stale = time.time() - 3600
+    for path in cache_dir.iterdir():
+        if not _VALUES_FILE.fullmatch(path.name) and path.name != _OLD_VALUES_FILE:
+            continue
+        with contextlib.suppress(OSError):  # on Windows while still mapped: removed by a later save
+            if path.name in (previous, _OLD_VALUES_FILE) or path.lstat().st_mtime < stale:
+                path.unlink()
 
 
 def _replace(target: Path, write: Any) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 import rundocs
+from rundocs.cache_files import read_regular
 from rundocs.render.models import LogEntry
 
 MANIFEST_FILE = "pages.json"
@@ -64,7 +65,7 @@ def read_manifest(cache_dir: Path | None) -> Manifest:
     if cache_dir is None:
         return Manifest()
     try:
-        data = orjson.loads((cache_dir / MANIFEST_FILE).read_bytes())
+        data = orjson.loads(read_regular(cache_dir / MANIFEST_FILE))
         pages = {
             run_id: PageRecord(item["key"], LogEntry(*item["entry"]), item["path"], tuple(item["stamp"]))
             for run_id, item in data["pages"].items()

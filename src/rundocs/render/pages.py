@@ -407,7 +407,7 @@ def _assets(keeper: _Keeper) -> dict[str, bytes]:
     files = {}
     for path, source in sources.items():
         stamp = stamp_of(str(source))  # None inside a zip: then always read
-        key = make_key(path, stamp)
+        key = make_key(path, str(source), stamp)
         if stamp is not None and keeper.reuse(path, key) is not None:
             continue
         keeper.note(path, key)

@@ -7,7 +7,9 @@ secret key that lives outside the project, in the user's own cache folder
 (``$XDG_CACHE_HOME/rundocs/template-key``, else ``~/.cache/...``; created on first use, readable
 by the user alone). A file without a valid signature, or written by another rundocs, Jinja or
 Python version, is ignored and its template compiled again. Without a usable key (a read-only
-home, a key file others can read) there is no template cache; nothing else changes.
+home, a key file others can read or that another user owns) there is no template cache;
+nothing else changes. The key must stay out of anything shared: a CI cache that saves
+``~/.cache/rundocs`` along with the project's cache folder would carry the key with it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from jinja2.bccache import Bucket
 
 import rundocs
 from rundocs import env
+from rundocs.cache_files import open_regular, read_regular
 
 KEY_FILE = "template-key"
 _KEY_BYTES = 32
@@ -42,7 +45,7 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
 
     def load_bytecode(self, bucket: Bucket) -> None:
         try:
-            data = (self.folder / f"{bucket.key}.bin").read_bytes()
+            data = read_regular(self.folder / f"{bucket.key}.bin")
         except OSError:
             return
         signature, body = data[:_SIGNATURE_BYTES], data[_SIGNATURE_BYTES:]
@@ -84,26 +87,33 @@ def template_cache(cache_dir: Path | None) -> SignedBytecodeCache | None:
 
 def user_key() -> bytes | None:
     """This user's signing key, created on first use; None when it cannot be had safely."""
-    folder = Path(os.environ.get(env.XDG_CACHE_HOME) or Path.home() / ".cache") / "rundocs"
-    path = folder / KEY_FILE
+    configured = os.environ.get(env.XDG_CACHE_HOME, "")
+    base = Path(configured) if os.path.isabs(configured) else Path.home() / ".cache"  # relative: ignored, as XDG says
+    path = base / "rundocs" / KEY_FILE
+    key = _read_key(path)
+    if key is not None:
+        return key
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(secrets.token_bytes(_KEY_BYTES))
+            os.link(temporary, path)  # appears whole, or not at all when another build made one first
+        finally:
+            os.unlink(temporary)
     except FileExistsError:
-        return _read_key(path)
+        pass
     except OSError:
         return None
-    key = secrets.token_bytes(_KEY_BYTES)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(key)
-    return key
+    return _read_key(path)
 
 
 def _read_key(path: Path) -> bytes | None:
     try:
-        with open(path, "rb") as file:
+        with open_regular(path) as file:
             status = os.fstat(file.fileno())
-            key = file.read()
+            key = file.read(_KEY_BYTES + 1)
     except OSError:
         return None
     if os.name == "posix" and (status.st_uid != os.getuid() or status.st_mode & 0o077):

@@ -75,8 +75,10 @@ def reproducible_now() -> datetime | None:
         return None
     try:
         return datetime.fromtimestamp(int(value), UTC)
-    except ValueError as error:
-        raise SettingError(f"{env.SOURCE_DATE_EPOCH} must be whole seconds, got {value!r}") from error
+    except (ValueError, OverflowError, OSError) as error:  # not a number, or past what a date can hold
+        raise SettingError(
+            f"{env.SOURCE_DATE_EPOCH} must be whole seconds since 1970, up to year 9999, got {value!r}"
+        ) from error
 
 
 @contextmanager

@@ -51,7 +51,7 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
             root / self.config.runs, root / self.config.plans, Path(config.docs_dir), root / self.config.cache
         )
         options = SiteOptions(
-            source=self.config.runs,
+            source=Path(self.config.runs).as_posix(),  # "./runs" reads as "runs", as in the command
             title=self.config.title or config.site_name,
             templates=root / self.config.templates,
             directions=self.config.directions,
