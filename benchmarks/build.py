@@ -1,7 +1,8 @@
 """Site generation at scale: rundocs build (cold and after one run changed), then mkdocs build.
 
-For N synthetic runs x 100 epochs x 6 metrics in the rundocs format, this measures, each in a
-fresh process as a user runs it:
+For N synthetic runs x 100 epochs x 6 metrics in the rundocs format, in 20 phases with a plan
+each (two gates, a comparison table) and 50 sweeps, this measures, each in a fresh process as a
+user runs it:
 
 - ``rundocs build`` cold (no cache, empty docs/; the median of 3) and after one run changed
   (cache present; the median of 5, another run each time), both as whole commands and as
@@ -35,6 +36,7 @@ from _common import describe_machine, machine, markdown_table, ratio
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 100
+PHASES = 20
 COLD_REPEATS = 3
 CHANGED_REPEATS = 5
 GENERATE = """
@@ -68,6 +70,7 @@ def main() -> None:
 
 def measure(project: Path, count: int, *, flat: bool) -> dict[str, Any]:
     write_runs(project / "runs", count)
+    write_plans(project / "plans")
     config = yaml.safe_load((ROOT / "tests" / "integration" / "minimal" / "mkdocs.yml").read_text())
     (project / "mkdocs.yml").write_text(yaml.safe_dump(config))
     result: dict[str, Any] = {"runs": count}
@@ -138,7 +141,7 @@ def write_runs(root: Path, count: int) -> None:
         started = f"{folder.name[:4]}-{folder.name[4:6]}-{folder.name[6:8]}T{folder.name[9:11]}:{folder.name[11:13]}:00"
         record = {
             "format": "rundocs.run/1", "id": folder.name, "name": f"lr{lr}_w{width}_s{seed}", "kind": "train",
-            "phase": f"phase{index % 20}", "sweep": f"sweep{index % 50}", "tags": [],
+            "phase": f"phase{index % PHASES}", "sweep": f"sweep{index % 50}", "tags": [],
             "config": {"lr": lr, "seed": seed, "num_classes": 10, "model": {"width": width, "depth": 2}},
             "status": "completed", "started_at": f"{started}+00:00", "updated_at": f"{started}+00:00",
             "ended_at": f"{started}+00:00", "epochs": EPOCHS, "summary": {"test_acc": round(rng.random(), 4)},
@@ -154,6 +157,20 @@ def write_runs(root: Path, count: int) -> None:
                 "val_acc": 0.9 - 1 / (epoch + 2), "lr": lr, "grad_norm": rng.random(),
             }))  # fmt: skip
         (folder / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def write_plans(root: Path) -> None:
+    """One plan per phase, with a gate at an epoch, a gate on the best value and a comparison table."""
+    root.mkdir(parents=True)
+    for index in range(PHASES):
+        plan = {
+            "title": f"Phase {index}", "goal": "Which lr and width give the best validation accuracy?",
+            "gates": [{"metric": "val_acc", "epoch": 50, "green": ">= 0.85", "amber": ">= 0.8"},
+                      {"metric": "val_loss", "green": "<= 0.2", "amber": "<= 0.3"}],
+            "decisions": {"green": "Scale up.", "amber": "Repeat with more seeds.", "red": "Stop."},
+            "compare": {"metrics": {"test_acc": "max", "val_loss": "min"}},
+        }  # fmt: skip
+        (root / f"phase{index}.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
 
 
 def report(results: list[dict[str, Any]], info: dict[str, Any]) -> str:

@@ -88,12 +88,10 @@ class PhaseReport:
 
 
 def report_phase(plan: Plan, runs: Runs, now: datetime) -> PhaseReport:
-    facts = runs.rows("state", "last_epoch", "last_activity")
     records = runs.records
     members = _members(plan, records)
-    restarted_by = {
-        r.restarts: run_id for run_id, r in records.items() if r.restarts is not None and r.restarts in records
-    }
+    restarted_by = _restarted_by(records)
+    facts = runs.rows("state", "last_epoch", "last_activity", ids=phase_inputs(plan, records))
     problems: list[Problem] = []
     rows, claimed = [], set()
     for index, expected in enumerate(plan.runs):
@@ -146,16 +144,37 @@ def _matches(expected: ExpectedRun, name: str) -> bool:
     return expected.match is not None and fnmatch.fnmatchcase(name, expected.match)
 
 
+def phase_inputs(plan: Plan, records: Mapping[str, RunRecord]) -> list[str]:
+    """Every run ``report_phase`` reads for this plan: its members and the relaunches that follow them."""
+    restarted_by = _restarted_by(records)
+    inputs = _members(plan, records)
+    seen = set(inputs)
+    for run_id in inputs:  # grows while it runs: a relaunch's own relaunch is read too
+        relaunch = restarted_by.get(run_id)
+        if relaunch is not None and relaunch not in seen:
+            seen.add(relaunch)
+            inputs.append(relaunch)
+    return inputs
+
+
+def _restarted_by(records: Mapping[str, RunRecord]) -> dict[str, str]:
+    """Run id to the id of the run that relaunched it."""
+    return {r.restarts: run_id for run_id, r in records.items() if r.restarts is not None and r.restarts in records}
+
+
 def _members(plan: Plan, records: Mapping[str, RunRecord]) -> list[str]:
-    """Runs whose phase is this plan's id, or whose name the plan expects, in start order."""
-    members = []
+    """Runs whose phase is this plan's id, or whose name the plan expects, and the eval runs of
+    those, in the order of ``records`` (start order, as ``Runs.records`` keeps them)."""
+    train = set()
     for run_id, record in records.items():
         named = any(_matches(expected, record.name) for expected in plan.runs)
         if record.phase == plan.id or (named and record.phase in (None, plan.id)):
-            members.append(run_id)
-    train = set(members)
-    members += [r for r, rec in records.items() if r not in train and rec.kind == "eval" and set(rec.evaluates) & train]
-    return sorted(set(members), key=lambda run_id: (records[run_id].started_at, run_id))
+            train.add(run_id)
+    return [
+        run_id
+        for run_id, record in records.items()
+        if run_id in train or (record.kind == "eval" and not train.isdisjoint(record.evaluates))
+    ]
 
 
 def _chains(matched: list[str], restarted_by: Mapping[str, str]) -> list[list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -51,6 +52,7 @@ class Runs:
     root: Path = Path("runs")
     signatures: dict[str, Signature] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _curves: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
@@ -64,19 +66,25 @@ class Runs:
         keep = [c for c in rows.columns if c == "run_id" or c in logged_nan or rows[c].notna().any()]
         return rows[keep].reset_index(drop=True)
 
-    def rows(self, *columns: str) -> dict[str, dict[str, Any]]:
-        """Run id to the given columns of ``runs`` (much faster than ``to_dict("index")``)."""
+    def rows(self, *columns: str, ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Run id to the given columns of ``runs``, for ``ids`` or every run (much faster than
+        ``to_dict("index")``)."""
         if self.runs.empty:
             return {}
-        values = zip(*(self.runs[column].tolist() for column in columns), strict=True)
-        return {
-            run_id: dict(zip(columns, row, strict=True)) for run_id, row in zip(self.runs.index, values, strict=True)
-        }
+        frame = self.runs if ids is None else self.runs.loc[list(ids)]
+        values = zip(*(frame[column].tolist() for column in columns), strict=True)
+        return {run_id: dict(zip(columns, row, strict=True)) for run_id, row in zip(frame.index, values, strict=True)}
 
     def curves(self, run_id: str) -> dict[str, np.ndarray]:
-        """One run's columns as float arrays (epoch and step included), without empty ones."""
-        columns = self.histories[run_id].columns
-        return {name: values for name, values in columns.items() if not np.isnan(values).all()}
+        """One run's columns as float arrays (epoch and step included), without empty ones.
+
+        The result is shared between callers (pages and reports ask for the same run again).
+        """
+        found = self._curves.get(run_id)
+        if found is None:
+            columns = self.histories[run_id].columns
+            found = self._curves[run_id] = {k: v for k, v in columns.items() if not np.isnan(v).all()}
+        return found
 
 
 def load_runs(

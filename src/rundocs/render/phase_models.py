@@ -44,6 +44,27 @@ class PhasePage:
     problems: list[str]
 
 
+@dataclass(frozen=True)
+class PhaseSummary:
+    """What the phase tracker and the home page show of a phase (kept in the page manifest)."""
+
+    id: str
+    title: str
+    status: str
+    done: int
+    planned: int
+    verdict: str | None
+    last_activity: str
+
+
+def summarize_phase(page: PhasePage) -> PhaseSummary:
+    report = page.report
+    return PhaseSummary(
+        report.plan.id, report.plan.title, report.status, report.done, len(report.rows), report.verdict,
+        page.last_activity,
+    )  # fmt: skip
+
+
 def make_phase_page(report: PhaseReport, now: datetime, problems: list[Problem]) -> PhasePage:
     plan = report.plan
     rows = []
