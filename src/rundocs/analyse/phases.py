@@ -165,11 +165,12 @@ def _restarted_by(records: Mapping[str, RunRecord]) -> dict[str, str]:
 def _members(plan: Plan, records: Mapping[str, RunRecord]) -> list[str]:
     """Runs whose phase is this plan's id, or whose name the plan expects, and the eval runs of
     those, in the order of ``records`` (start order, as ``Runs.records`` keeps them)."""
-    train = set()
-    for run_id, record in records.items():
-        named = any(_matches(expected, record.name) for expected in plan.runs)
-        if record.phase == plan.id or (named and record.phase in (None, plan.id)):
-            train.add(run_id)
+    train = {
+        run_id
+        for run_id, record in records.items()
+        if record.phase == plan.id
+        or (record.phase is None and any(_matches(expected, record.name) for expected in plan.runs))
+    }
     return [
         run_id
         for run_id, record in records.items()
