@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from math import isnan
 from pathlib import Path
+from typing import Any, TypeVar
 
-from rundocs.analyse.phases import Attempt, PhaseReport
+from rundocs.analyse.phases import Attempt, CompareRow, GateResult, PhaseReport
 from rundocs.load.plans import COLOURS
 from rundocs.load.problems import Problem
 from rundocs.record.schema import flatten
@@ -18,6 +22,7 @@ _PLAIN_TITLE = re.compile(r"[A-Za-z0-9 _.,:;+=@%()/-]{1,120}")
 _MERMAID_ENTITIES = {'"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "#": "#35;", "[": "#91;", "]": "#93;",
                      "{": "#123;", "}": "#125;", "|": "#124;", "`": "#96;", "\n": " "}  # fmt: skip
 _DIAGRAM_LABEL = 70
+_Row = TypeVar("_Row")
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,19 @@ class AttemptRow:
 
 @dataclass(frozen=True)
 class PhasePage:
+    """A phase page. Its tables list at most ``TABLE_ROWS`` rows each, those a reader must see
+    first (``*_total`` says how many there were): a phase of 250 runs stays a page to read."""
+
     report: PhaseReport
     title: str
     rows: list[AttemptRow]
+    rows_total: int
     unplanned: list[AttemptRow]
+    unplanned_total: int
+    gates: list[GateResult]
+    gate_counts: str
+    comparison: list[CompareRow]
+    best_by: str | None
     fixed: list[tuple[str, object]]
     changed: list[tuple[str, object]]
     diagram: str | None
@@ -72,17 +86,51 @@ def make_phase_page(report: PhaseReport, now: datetime, problems: list[Problem])
         if not row.attempts:
             rows.append(AttemptRow(row.label, None, "queued", "", "", "", "not started"))
         rows += [_attempt_row(row.label, attempt, now) for attempt in row.attempts]
+    unplanned = [_attempt_row(a.name, a, now) for a in report.unplanned]
+    colours: Counter[str] = Counter(g.colour for g in report.gates)
+    best_by = next(iter(plan.compare.metrics.items()), None) if plan.compare else None
     return PhasePage(
         report=report,
         title=plan.title if _PLAIN_TITLE.fullmatch(plan.title) else f"Phase {plan.id}",
-        rows=rows,
-        unplanned=[_attempt_row(a.name, a, now) for a in report.unplanned],
+        rows=_first(rows, lambda row: row.state == "completed"),
+        rows_total=len(rows),
+        unplanned=_first(unplanned, lambda row: row.state == "completed"),
+        unplanned_total=len(unplanned),
+        gates=_first(list(report.gates), lambda g: _COLOUR_ORDER.index(g.colour)),
+        gate_counts=", ".join(f"{colours[c]} {c}" for c in reversed(_COLOUR_ORDER) if colours[c]),
+        comparison=_first(list(report.comparison), _comparison_priority(report.comparison, best_by)),
+        best_by=best_by[0] if best_by else None,
         fixed=sorted(flatten(plan.fixed)),
         changed=sorted(flatten(plan.changed)),
         diagram=make_decision_diagram(report),
         last_activity=_time(report.last_activity) if report.last_activity else "",
         problems=[str(dataclasses.replace(p, path=_shown_path(plan.path))) for p in [*problems, *report.problems]],
     )
+
+
+#: Rows a table of a phase page lists at most.
+TABLE_ROWS = 50
+_COLOUR_ORDER = ("red", "amber", "pending", "green")
+
+
+def _first(items: list[_Row], priority: Callable[[_Row], Any]) -> list[_Row]:
+    """At most ``TABLE_ROWS`` items, the lowest ``priority`` first, shown in their own order."""
+    if len(items) <= TABLE_ROWS:
+        return items
+    chosen = set(sorted(range(len(items)), key=lambda i: (priority(items[i]), i))[:TABLE_ROWS])
+    return [item for i, item in enumerate(items) if i in chosen]
+
+
+def _comparison_priority(rows: Sequence[CompareRow], best_by: tuple[str, str] | None) -> Callable[[CompareRow], Any]:
+    """The baseline and the rows best in some metric first, then the best by the first metric."""
+    rank: dict[str, int] = {}
+    if best_by is not None:
+        metric, goal = best_by
+        sign = 1 if goal == "min" else -1
+        scored = [(row.values.get(metric), row.run_id) for row in rows]
+        ordered = sorted((sign * value, run_id) for value, run_id in scored if value is not None and not isnan(value))
+        rank = {run_id: position for position, (_, run_id) in enumerate(ordered)}
+    return lambda row: (not (row.is_baseline or row.best), rank.get(row.run_id, len(rows)))
 
 
 def _shown_path(path: Path) -> str:
