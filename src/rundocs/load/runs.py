@@ -58,6 +58,11 @@ class Runs:
     def metrics(self) -> pd.DataFrame:
         return make_metrics_frame(list(self.records), self.histories)
 
+    @cached_property
+    def states(self) -> dict[str, str]:
+        """Run id to its derived state (the ``state`` column of ``runs``)."""
+        return dict(zip(self.runs.index, self.runs["state"].tolist(), strict=True)) if not self.runs.empty else {}
+
     def history(self, run_id: str) -> pd.DataFrame:
         """The metric history of one run, without columns it never logged (logged NaN stays)."""
         rows = self.metrics[self.metrics["run_id"] == run_id]

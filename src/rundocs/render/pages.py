@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from importlib import resources
@@ -244,12 +244,11 @@ def _phase_pages(
     """One page per plan and the phase tracker. A phase page is kept while its plan, its problems
     and the files and states of the runs it reads are unchanged; "now" is part of its key only
     while one of those runs is running (the time left at the current rate)."""
-    states: dict[Any, str] = runs.runs["state"].to_dict() if not runs.runs.empty else {}
     phases = []
     for phase_id, plan in sorted(plan_set.plans.items()):
         path = f"phases/{phase_id}.md"
         own = [p for p in plan_set.problems if p.path == str(plan.path)]
-        inputs = [(run_id, runs.signatures.get(run_id), states[run_id]) for run_id in phase_inputs(plan, runs.records)]
+        inputs = _page_inputs(runs, phase_inputs(plan, runs.records))
         running = any(state == "running" for _, _, state in inputs)
         key = make_key(repr(plan), [str(p) for p in own], inputs, runs.now.isoformat() if running else None)
         data = keeper.reuse(path, key)
@@ -288,12 +287,11 @@ def _sweep_pages(
         for name in names:
             specs.setdefault(name, plan.sweep)
     template = environment.get_template("sweep.md.j2")
-    states: dict[Any, str] = runs.runs["state"].to_dict() if not runs.runs.empty else {}
     summaries = []
     for name, run_ids in sorted(groups.items()):
         spec = specs.get(name)
         path = f"sweeps/{sweep_slug(name)}.md"
-        key = make_key(name, spec, [(run_id, runs.signatures.get(run_id), states[run_id]) for run_id in run_ids])
+        key = make_key(name, spec, _page_inputs(runs, run_ids))
         data = keeper.reuse(path, key)
         if data is not None:
             summaries.append(SweepSummary(**data))
@@ -314,6 +312,11 @@ def _sweep_pages(
     index = environment.get_template("sweeps_index.md.j2")
     pages["sweeps/index.md"] = index.render(source="runs", sweeps=summaries)
     return summaries
+
+
+def _page_inputs(runs: Runs, run_ids: Iterable[str]) -> list[tuple[str, Any, str]]:
+    """What a page built from these runs depends on: each one's files and derived state."""
+    return [(run_id, runs.signatures.get(run_id), runs.states[run_id]) for run_id in run_ids]
 
 
 class _Keeper:
