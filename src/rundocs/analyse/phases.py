@@ -89,7 +89,7 @@ class PhaseReport:
 
 def report_phase(plan: Plan, runs: Runs, now: datetime) -> PhaseReport:
     records = runs.records
-    members = _members(plan, records)
+    members = phase_members(plan, records)
     restarted_by = _restarted_by(records)
     facts = runs.rows("state", "last_epoch", "last_activity", ids=phase_inputs(plan, records))
     problems: list[Problem] = []
@@ -147,7 +147,7 @@ def _matches(expected: ExpectedRun, name: str) -> bool:
 def phase_inputs(plan: Plan, records: Mapping[str, RunRecord]) -> list[str]:
     """Every run ``report_phase`` reads for this plan: its members and the relaunches that follow them."""
     restarted_by = _restarted_by(records)
-    inputs = _members(plan, records)
+    inputs = phase_members(plan, records)
     seen = set(inputs)
     for run_id in inputs:  # grows while it runs: a relaunch's own relaunch is read too
         relaunch = restarted_by.get(run_id)
@@ -162,7 +162,7 @@ def _restarted_by(records: Mapping[str, RunRecord]) -> dict[str, str]:
     return {r.restarts: run_id for run_id, r in records.items() if r.restarts is not None and r.restarts in records}
 
 
-def _members(plan: Plan, records: Mapping[str, RunRecord]) -> list[str]:
+def phase_members(plan: Plan, records: Mapping[str, RunRecord]) -> list[str]:
     """Runs whose phase is this plan's id, or whose name the plan expects, and the eval runs of
     those, in the order of ``records`` (start order, as ``Runs.records`` keeps them)."""
     train = {

@@ -23,7 +23,7 @@ import pandas as pd
 
 from rundocs.analyse.baseline import find_baselines
 from rundocs.analyse.names import Direction
-from rundocs.analyse.phases import phase_inputs, report_phase
+from rundocs.analyse.phases import phase_inputs, phase_members, report_phase
 from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep
 from rundocs.load.plans import Plan, SweepSpec
 from rundocs.load.problems import Problem
@@ -277,7 +277,7 @@ def _sweep_pages(
     for plan in plan_set.plans.values():
         if plan.sweep is None:
             continue
-        members = report_phase(plan, runs, runs.now).members
+        members = phase_members(plan, runs.records)
         train = [m for m in members if runs.records[m].kind == "train"]
         names = {sweep for m in train if (sweep := runs.records[m].sweep)}
         loose = [m for m in train if not runs.records[m].sweep]
