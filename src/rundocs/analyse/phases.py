@@ -91,7 +91,7 @@ def report_phase(plan: Plan, runs: Runs, now: datetime) -> PhaseReport:
     records = runs.records
     members = phase_members(plan, records)
     restarted_by = _restarted_by(records)
-    facts = runs.rows("state", "last_epoch", "last_activity", ids=phase_inputs(plan, records))
+    facts = runs.rows("state", "last_epoch", "last_activity", ids=_with_relaunches(members, restarted_by))
     problems: list[Problem] = []
     rows, claimed = [], set()
     for index, expected in enumerate(plan.runs):
@@ -146,9 +146,11 @@ def _matches(expected: ExpectedRun, name: str) -> bool:
 
 def phase_inputs(plan: Plan, records: Mapping[str, RunRecord]) -> list[str]:
     """Every run ``report_phase`` reads for this plan: its members and the relaunches that follow them."""
-    restarted_by = _restarted_by(records)
-    inputs = phase_members(plan, records)
-    seen = set(inputs)
+    return _with_relaunches(phase_members(plan, records), _restarted_by(records))
+
+
+def _with_relaunches(members: list[str], restarted_by: Mapping[str, str]) -> list[str]:
+    inputs, seen = list(members), set(members)
     for run_id in inputs:  # grows while it runs: a relaunch's own relaunch is read too
         relaunch = restarted_by.get(run_id)
         if relaunch is not None and relaunch not in seen:
