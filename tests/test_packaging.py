@@ -27,8 +27,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_carries_schemas_templates_and_types(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
-        "rundocs/schemas/run.schema.json",
-        "rundocs/schemas/metrics.schema.json",
+        "rundocs/format/schemas/run.schema.json",
+        "rundocs/format/schemas/metrics.schema.json",
         "rundocs/render/templates/experiment_log.md.j2",
         "rundocs/py.typed",
     ):

@@ -26,7 +26,7 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     raise MissingDependencyError("torch", "torch") from error
 
 from rundocs.exceptions import CheckpointError
-from rundocs.record.schema import flatten, to_json_value
+from rundocs.format.schema import flatten, to_json_value
 
 if TYPE_CHECKING:
     from rundocs.record.run import Run

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from rundocs.load.records import RunRecord
-from rundocs.record.schema import flatten
+from rundocs.format.schema import flatten
 
 
 class ConfigRow(NamedTuple):

@@ -21,7 +21,7 @@ import pandas as pd
 from rundocs.analyse.curves import VALIDATION_SPLITS, get_curves
 from rundocs.analyse.names import parse_metric_name
 from rundocs.load.runs import Runs
-from rundocs.record.schema import flatten
+from rundocs.format.schema import flatten
 
 Goal = Literal["min", "max"]
 DEFAULT_REPEATS = ("seed",)

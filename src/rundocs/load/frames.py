@@ -22,7 +22,7 @@ import pandas as pd
 
 from rundocs.load.metrics import ParsedMetrics
 from rundocs.load.records import RunRecord
-from rundocs.record.schema import flatten
+from rundocs.format.schema import flatten
 
 
 def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMetrics]) -> pd.DataFrame:

@@ -16,8 +16,8 @@ import numpy as np
 import orjson
 
 from rundocs.load.problems import Problem
-from rundocs.load.validate import check_metrics_line
-from rundocs.record.schema import NON_FINITE, STEP_KEYS
+from rundocs.format.validate import check_metrics_line
+from rundocs.format.schema import NON_FINITE, STEP_KEYS
 
 Columns = dict[str, np.ndarray]
 

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 
 from rundocs.load.problems import Problem
-from rundocs.load.validate import check_record
-from rundocs.record.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
+from rundocs.format.validate import check_record
+from rundocs.format.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
 
 
 @dataclass(frozen=True)

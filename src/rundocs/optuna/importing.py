@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 
 from rundocs.optuna.storage import StudyImportError, read_study
 from rundocs.optuna.trials import STATE_LABELS, StepName, TrialLayout, planned_epochs, trial_record
-from rundocs.record.schema import METRICS_FILE, RUN_FILE
+from rundocs.format.schema import METRICS_FILE, RUN_FILE
 
 
 @dataclass

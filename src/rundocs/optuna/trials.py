@@ -12,7 +12,7 @@ from typing import Any, Literal
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from rundocs.record.schema import FORMAT, STEP_KEYS, encode_float, to_json_value
+from rundocs.format.schema import FORMAT, STEP_KEYS, encode_float, to_json_value
 
 StepName = Literal["epoch", "step"]
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)

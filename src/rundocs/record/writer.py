@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rundocs.record.schema import METRICS_FILE, RUN_FILE
+from rundocs.format.schema import METRICS_FILE, RUN_FILE
 from rundocs.record.warn import WarnOnce
 
 _ID_ATTEMPTS = 20

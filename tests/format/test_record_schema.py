@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rundocs.load.validate import _validator, surely_valid_record
+from rundocs.format.validate import _validator, surely_valid_record
 from tests.helpers import RUN_DEFAULTS
 
 VALID: dict[str, Any] = {

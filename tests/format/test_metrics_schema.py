@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rundocs.load.metrics import parse_metrics
-from rundocs.load.validate import check_metrics_line
+from rundocs.format.validate import check_metrics_line
 
 values = st.one_of(
     st.integers(-(10**6), 10**6),

@@ -1,7 +1,7 @@
 """The on-disk format, version 1: names, constants and the number encoding.
 
 Shared by the writer (``rundocs.record``) and the reader (``rundocs.load``). The JSON Schemas
-in ``rundocs/schemas/`` are the contract; ``docs/format.md`` documents it for other languages.
+in ``rundocs/format/schemas/`` are the contract; ``docs/format.md`` documents it for other languages.
 """
 
 from __future__ import annotations
@@ -86,6 +86,6 @@ def flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str,
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """A packaged JSON Schema: ``"run"`` or ``"metrics"``."""
-    text = resources.files("rundocs.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    text = resources.files("rundocs.format.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

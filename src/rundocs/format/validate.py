@@ -9,7 +9,7 @@ from typing import Any, cast
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from rundocs.record.schema import FORMAT, KINDS, NON_FINITE, STATUSES, load_schema
+from rundocs.format.schema import FORMAT, KINDS, NON_FINITE, STATUSES, load_schema
 
 _REQUIRED = frozenset(load_schema("run")["required"])
 _ID_MAX = load_schema("run")["$defs"]["run_id"]["maxLength"]
