@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rundocs.load.metrics import parse_metrics
 from rundocs.format.validate import check_metrics_line
+from rundocs.load.metrics import parse_metrics
 
 values = st.one_of(
     st.integers(-(10**6), 10**6),

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from rundocs.load.records import RunRecord
 from rundocs.format.schema import flatten
+from rundocs.load.records import RunRecord
 
 
 class ConfigRow(NamedTuple):

@@ -20,8 +20,8 @@ import pandas as pd
 
 from rundocs.analyse.curves import VALIDATION_SPLITS, get_curves
 from rundocs.analyse.names import parse_metric_name
-from rundocs.load.runs import Runs
 from rundocs.format.schema import flatten
+from rundocs.load.runs import Runs
 
 Goal = Literal["min", "max"]
 DEFAULT_REPEATS = ("seed",)

@@ -29,10 +29,10 @@ import orjson
 
 import rundocs
 from rundocs.cache_files import read_regular, require_regular
+from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, make_record, read_record
-from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 
 Signature = tuple[tuple[int, int] | None, ...]
 _CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 5"

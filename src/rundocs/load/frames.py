@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rundocs.format.schema import flatten
 from rundocs.load.metrics import ParsedMetrics
 from rundocs.load.records import RunRecord
-from rundocs.format.schema import flatten
 
 
 def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMetrics]) -> pd.DataFrame:

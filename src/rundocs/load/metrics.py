@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from rundocs.load.problems import Problem
-from rundocs.format.validate import check_metrics_line
 from rundocs.format.schema import NON_FINITE, STEP_KEYS
+from rundocs.format.validate import check_metrics_line
+from rundocs.load.problems import Problem
 
 Columns = dict[str, np.ndarray]
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import orjson
 
-from rundocs.load.problems import Problem
-from rundocs.format.validate import check_record
 from rundocs.format.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
+from rundocs.format.validate import check_record
+from rundocs.load.problems import Problem
 
 
 @dataclass(frozen=True)

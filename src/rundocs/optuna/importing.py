@@ -15,9 +15,9 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from rundocs.format.schema import METRICS_FILE, RUN_FILE
 from rundocs.optuna.storage import StudyImportError, read_study
 from rundocs.optuna.trials import STATE_LABELS, StepName, TrialLayout, planned_epochs, trial_record
-from rundocs.format.schema import METRICS_FILE, RUN_FILE
 
 
 @dataclass

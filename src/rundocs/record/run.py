@@ -22,8 +22,8 @@ from types import TracebackType
 from typing import Any
 
 from rundocs import env
-from rundocs.record.environment import capture_environment, get_rank, make_run_id
 from rundocs.format.schema import FORMAT, KINDS, encode_float, to_json_value
+from rundocs.record.environment import capture_environment, get_rank, make_run_id
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
 

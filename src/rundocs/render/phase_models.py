@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rundocs.analyse.phases import Attempt, CompareRow, GateResult, PhaseReport
+from rundocs.format.schema import flatten
 from rundocs.load.plans import COLOURS
 from rundocs.load.problems import Problem
-from rundocs.format.schema import flatten
 
 _PLAIN_TITLE = re.compile(r"[A-Za-z0-9 _.,:;+=@%()/-]{1,120}")
 #: Mermaid reads its own entities; every character that could end a label or start markup is one.
