@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from rundocs.format.decode import normalise_record, parse_json, range_problems
 from rundocs.format.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
 from rundocs.format.validate import check_record
 from rundocs.load.problems import Problem
@@ -58,10 +59,11 @@ class RunRecord:
 
 
 def read_record(folder: Path) -> tuple[RunRecord | None, dict[str, Any] | None, list[Problem]]:
-    """The record of one run folder and its parsed ``run.json``, or None with the problems."""
+    """The record of one run folder and its parsed ``run.json`` (normalised by the reading rules
+    of ``rundocs.format.decode``), or None with the problems."""
     path = folder / RUN_FILE
     try:
-        data = orjson.loads(path.read_bytes())
+        data = normalise_record(parse_json(path.read_bytes()))
     except FileNotFoundError:
         return None, None, [Problem(str(folder), None, f"no {RUN_FILE}: not a run folder, or its run never started")]
     except orjson.JSONDecodeError as error:
@@ -71,9 +73,7 @@ def read_record(folder: Path) -> tuple[RunRecord | None, dict[str, Any] | None, 
     if isinstance(data, dict) and data.get("format") != FORMAT:
         found = data.get("format")
         return None, None, [Problem(str(path), None, f"unknown format {found!r}: this rundocs reads {FORMAT!r}")]
-    messages = check_record(data)
-    bad_times = [k for k in ("started_at", "updated_at", "ended_at") if not messages and not _valid_time(data.get(k))]
-    messages += [f"field {k!r}: {data[k]!r} is not a valid date and time" for k in bad_times]
+    messages = check_record(data) or range_problems(data)
     if messages:
         return None, None, [Problem(str(path), None, message) for message in messages]
     problems = []
@@ -82,21 +82,14 @@ def read_record(folder: Path) -> tuple[RunRecord | None, dict[str, Any] | None, 
     return make_record(data, folder), data, problems
 
 
-def _valid_time(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
 def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -> RunRecord:
     """A typed record from a ``run.json`` already validated (by ``read_record``, or before the cache).
 
-    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent.
+    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent. The
+    reading rules apply here too (they change nothing in a record ``read_record`` returned), so
+    a record kept by the disk cache reads as one read from its folder.
     """
+    data = normalise_record(data)
     error = data.get("error")
     notes = None
     if has_notes:
