@@ -123,3 +123,29 @@ def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -
         folder=folder,
         notes=notes,
     )
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A run folder that could not be read, and what its ``run.json`` seems to say about where
+    it belongs (each None when that cannot be told), so the pages that expected it can say so."""
+
+    folder: str
+    name: str | None
+    phase: str | None
+    sweep: str | None
+
+
+def peek_unreadable(folder: Path) -> Unreadable:
+    """Name, phase and sweep of a run folder that ``read_record`` refused, as far as its
+    ``run.json`` still parses; a guess used only to point at the problem, never as a record."""
+    try:
+        data = normalise_record(parse_json(folder.joinpath(RUN_FILE).read_bytes()))
+    except (OSError, ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
+        data = None
+    if type(data) is not dict:
+        return Unreadable(folder.name, None, None, None)
+    texts = {
+        key: value if type(value := data.get(key)) is str and value else None for key in ("name", "phase", "sweep")
+    }
+    return Unreadable(folder.name, **texts)
