@@ -96,8 +96,7 @@ def _fail_on_problems(generation: Generation, docs_dir: Path, allow_problems: bo
     for failure in failures:
         click.echo(f"page not built: {docs_dir.as_posix()}/{failure.path}: {failure.input}: {failure.error}", err=True)
     click.echo(
-        f"{' and '.join(parts)}: listed on {docs_dir.as_posix()}/problems.md and by 'rundocs validate' "
-        "(--allow-problems to exit 0)",
+        f"{' and '.join(parts)}: see {docs_dir.as_posix()}/problems.md (--allow-problems to exit 0)",
         err=True,
     )
     raise SystemExit(1)
