@@ -191,9 +191,7 @@ def test_a_bad_source_date_epoch_is_one_line(tmp_dir: Path, child_env: dict[str,
     assert not (tmp_dir / "docs").exists()
 
 
-def test_build_writes_the_site_then_exits_1_when_it_dropped_something(
-    tmp_dir: Path, child_env: dict[str, str]
-) -> None:
+def test_build_writes_the_site_then_exits_1_when_it_dropped_something(tmp_dir: Path, child_env: dict[str, str]) -> None:
     write_run(tmp_dir / "runs", "good", ROWS)
     write_run(tmp_dir / "runs", "bad", ROWS, status="ok")
     (tmp_dir / "runs" / "good" / "metrics.jsonl").write_text(json.dumps(ROWS[0]) + '\n{"epoch": "x"}\n')

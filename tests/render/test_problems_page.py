@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from html.parser import HTMLParser
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import markdown
@@ -44,14 +44,15 @@ def test_an_unreadable_run_is_named_and_linked_from_home_phase_and_sweep(tmp_pat
     site = _site(tmp_path)
 
     problems = site["problems.md"]
-    assert f'<a id="{_anchor("b1")}"></a>runs/b1/run.json |  | field &#39;status&#39;: &#39;done&#39; is not one' in problems
+    b1 = _anchor("b1")
+    assert f'<a id="{b1}"></a>runs/b1/run.json |  | field &#39;status&#39;: &#39;done&#39; is not one' in problems
     assert "</a>runs/c1/metrics.jsonl | 2 | field &#39;epoch&#39;: &#39;two&#39;" in problems
     assert "**2 problems** in the runs, plans or pages: see [Problems](problems.md)" in site["index.md"]
     phase = site["phases/p.md"]
     b1_row = next(line for line in phase.splitlines() if line.startswith("| b1 |"))
     assert "rd-unreadable" in b1_row and f"[could not be read](../problems.md#{_anchor('b1')})" in b1_row
     assert "queued" not in b1_row and "not started" not in b1_row
-    assert f"1 run folder of this phase could not be read and is left out: [b1](../problems.md#{_anchor('b1')})" in phase
+    assert f"1 run folder of this phase could not be read and is left out: [b1](../problems.md#{b1})" in phase
     assert f"could not be read and is left out: [b1](../problems.md#{_anchor('b1')})" in site["sweeps/s.md"]
 
 
