@@ -8,9 +8,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import markdown
+import pytest
 
 import rundocs
 from rundocs.load.plans import load_plans
+from rundocs.render import pages
 from rundocs.render.pages import PlanSet, SiteOptions, render_site
 from tests.helpers import write_run
 
@@ -128,3 +130,23 @@ def test_a_plan_that_breaks_its_phase_page_leaves_the_other_phases(tmp_path: Pat
     assert "ZeroDivisionError" in site["phases/p.md"]
     assert "# Q" in site["phases/q.md"]
     assert "error" in site["phases/index.md"] and "[Q](q.md)" in site["phases/index.md"]
+
+
+def test_a_run_whose_log_entry_raises_keeps_its_place_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No input is known to make a log entry raise (that is the point); the fault is injected."""
+    write_run(tmp_path / "runs", "good", ROWS)
+    write_run(tmp_path / "runs", "bad", ROWS, name="Bad run")
+    real = pages.make_log_entry
+
+    def failing(runs: rundocs.Runs, run_id: str, *args: object) -> object:
+        if run_id == "bad":
+            raise ValueError("injected")
+        return real(runs, run_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages, "make_log_entry", failing)
+    site = _site(tmp_path)
+    assert "Built from: run bad (runs/bad)" in site["runs/bad.md"] and "ValueError: injected" in site["runs/bad.md"]
+    assert "[Bad run](bad.md)" in site["runs/index.md"] and "[good](good.md)" in site["runs/index.md"]
+    assert "| runs/bad.md | run bad (runs/bad) | ValueError: injected |" in site["problems.md"]
