@@ -26,7 +26,6 @@ MAX_COUNT: int = load_schema("metrics")["properties"]["epoch"]["maximum"]
 MAX_SECONDS: int = load_schema("metrics")["properties"]["time"]["maximum"]
 #: Dates outside these years are refused (a clock never set reads 1970, which stays in).
 YEARS = (1970, 2999)
-_INT64 = 2**63
 
 _LISTS = ("tags", "evaluates", "checkpoints", "warnings")
 _OBJECTS = ("config", "summary", "env")
@@ -37,7 +36,9 @@ _TIMES = ("started_at", "updated_at", "ended_at")
 
 
 class TooLarge(str):
-    """The text of a JSON number too large for a double (``1e400``), kept as written."""
+    """The text of a JSON number too large for a double (``1e400``), kept as written: a setting
+    in ``config`` or ``env`` shows as that text; anywhere else the schema refuses it (a string
+    where a number belongs), and a metrics line skips that value alone."""
 
     __slots__ = ()
 
@@ -102,9 +103,6 @@ def normalise_record(data: Any) -> Any:
     for key in _OBJECTS:
         if key in record and record[key] is None:
             record[key] = {}
-    for key in ("config", "env"):
-        if type(record.get(key)) is dict:
-            record[key] = _settings(record[key])
     if "epochs" in record:
         record["epochs"] = _as_count(record["epochs"])
     if type(record.get("checkpoints")) is list:
@@ -130,17 +128,6 @@ def _checkpoint(entry: Any) -> Any:
     if type(entry) is not dict:
         return entry
     return {**entry, **{key: _as_count(entry[key]) for key in ("epoch", "bytes") if key in entry}}
-
-
-def _settings(value: Any) -> Any:
-    """Settings as written, with numbers too large for any page's arithmetic kept as their text."""
-    if type(value) is dict:
-        return {key: _settings(item) for key, item in value.items()}
-    if type(value) is list:
-        return [_settings(item) for item in value]
-    if type(value) is TooLarge or (type(value) is int and not -_INT64 <= value < _INT64):
-        return str(value)
-    return value
 
 
 def range_problems(record: dict[str, Any]) -> list[str]:

@@ -79,17 +79,20 @@ def read_record(folder: Path) -> tuple[RunRecord | None, dict[str, Any] | None, 
     problems = []
     if data["id"] != folder.name:
         problems.append(Problem(str(path), None, f"id {data['id']!r} differs from its folder; read as {folder.name!r}"))
-    return make_record(data, folder), data, problems
+    return _typed(data, folder, has_notes=True), data, problems
 
 
 def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -> RunRecord:
     """A typed record from a ``run.json`` already validated (by ``read_record``, or before the cache).
 
     ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent. The
-    reading rules apply here too (they change nothing in a record ``read_record`` returned), so
-    a record kept by the disk cache reads as one read from its folder.
+    reading rules apply here too (the disk cache keeps records as ``read_record`` returned them,
+    already normalised; a cache written otherwise still reads as the folder would).
     """
-    data = normalise_record(data)
+    return _typed(normalise_record(data), folder, has_notes=has_notes)
+
+
+def _typed(data: dict[str, Any], folder: Path, *, has_notes: bool) -> RunRecord:
     error = data.get("error")
     notes = None
     if has_notes:
