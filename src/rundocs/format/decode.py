@@ -112,7 +112,7 @@ def normalise_record(data: Any) -> Any:
 
 def _as_name(value: Any) -> Any:
     """A whole number used as a name (``phase: 2``) is that name as text; nothing else changes."""
-    if type(value) is int or (type(value) is float and value.is_integer()):
+    if type(value) is int or (type(value) is float and value.is_integer() and abs(value) <= MAX_COUNT):
         return str(int(value))
     return value
 
