@@ -19,6 +19,7 @@ _ID = load_schema("run")["$defs"]["run_id"]
 ID_MAX = int(_ID["maxLength"])
 _ID_PATTERN = re.compile(_ID["pattern"])
 _NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
+_INT64_MAX = 2**63 - 1  # readers (orjson, pandas) take larger integers as floats
 
 #: Words ``end()`` understands besides the four statuses (compared case-insensitively).
 STATUS_SYNONYMS = {
@@ -104,9 +105,9 @@ def clean_epochs(value: Any, warn: WarnOnce) -> int | None:
     number = _number(value.strip() if isinstance(value, str) else value)
     if isinstance(number, float) and number.is_integer():
         number = int(number)
-    if type(number) is int and number >= 0:
+    if type(number) is int and 0 <= number <= _INT64_MAX:
         return number
-    warn("epochs", f"epochs must be a non-negative integer, got {value!r:.60}; recorded as unknown")
+    warn("epochs", f"epochs must be a non-negative integer (64-bit), got {value!r:.60}; recorded as unknown")
     return None
 
 
