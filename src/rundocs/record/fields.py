@@ -102,13 +102,19 @@ def clean_epochs(value: Any, warn: WarnOnce) -> int | None:
     """Planned epochs: a non-negative integer (``30``, ``np.int64(30)``, ``30.0``, ``"30"``) or None."""
     if value is None:
         return None
-    number = _number(value.strip() if isinstance(value, str) else value)
-    if isinstance(number, float) and number.is_integer():
-        number = int(number)
-    if type(number) is int and 0 <= number <= _INT64_MAX:
+    number = as_int(value.strip() if isinstance(value, str) else value)
+    if number is not None and 0 <= number <= _INT64_MAX:
         return number
     warn("epochs", f"epochs must be a non-negative integer (64-bit), got {value!r:.60}; recorded as unknown")
     return None
+
+
+def as_int(value: Any) -> int | None:
+    """An integral number (``3``, ``np.int64(3)``, ``3.0``) as an int; anything else None."""
+    number = _number(value)
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    return number if type(number) is int else None
 
 
 def clean_kind(value: Any, warn: WarnOnce) -> str:

@@ -43,6 +43,10 @@ class Run:
 
     Leaving the block normally marks the run ``completed``; an exception marks it ``failed``
     with its traceback (and is re-raised); ``KeyboardInterrupt`` marks it ``interrupted``.
+    Without ``with``, a run still open when the program ends is ended by how it ends (exit
+    code, uncaught exception), and SIGTERM/SIGHUP record it ``interrupted`` before the
+    program's own handling goes on (``rundocs.record.exits``). Arguments are coerced to what
+    the format accepts, with a warning where that changes them (``rundocs.record.fields``).
     Under torchrun only rank 0 records: on other ranks the object accepts every call and
     writes nothing (``run.active`` is False, ``run.id`` is None).
 
@@ -138,7 +142,8 @@ class Run:
         """Append one line of metrics: ``run.log(epoch=3, train_loss=0.41, val_acc=0.88)``.
 
         Values may be Python or numpy numbers or one-element tensors. Anything else is
-        dropped with a warning (once per metric). Non-finite floats are kept.
+        dropped with a warning (once per metric). Non-finite floats are kept. After ``end()``
+        nothing is written (one warning).
         """
         sink = self._sink
         if sink is None:
@@ -223,9 +228,9 @@ class Run:
         arch_json = to_json_value(arch)
         entry = {
             "path": self._relative(path),
-            "epoch": epoch,
-            "sha256": sha256,
-            "bytes": size,
+            "epoch": fields.as_int(epoch),
+            "sha256": str(sha256),
+            "bytes": fields.as_int(size),
             "arch": arch_json if isinstance(arch_json, dict) or arch_json is None else {"value": arch_json},
         }
         with self._lock:
