@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import warnings
 from pathlib import Path
 
 import pytest
 
 import rundocs
+from rundocs.record.warn import WarnOnce
+from rundocs.record.writer import RunWriter
 
 
 def race_end_with_a_logging_thread(run: rundocs.Run) -> None:
@@ -80,3 +83,29 @@ def test_a_line_written_to_the_old_descriptor_after_end_reaches_no_other_file(tm
     assert other.read_bytes() == b""
     assert run.folder is not None
     assert len((run.folder / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_record_is_encoded_under_the_lock_so_a_waiting_write_is_never_older(tmp_path: Path) -> None:
+    """A write that waits for the lock writes the record as it is when it gets the lock, not
+    a copy taken before: otherwise a heartbeat waiting behind end() lands a stale `running`."""
+    writer = RunWriter(tmp_path, WarnOnce())
+    record = {"status": "running"}
+    with writer.lock:
+        heartbeat = threading.Thread(target=writer.write_record, args=(record,))
+        heartbeat.start()
+        time.sleep(0.2)  # the heartbeat now waits for the lock
+        record["status"] = "completed"
+    heartbeat.join(10)
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "completed"
+
+
+def test_the_writer_writes_nothing_after_finish(tmp_path: Path) -> None:
+    writer = RunWriter(tmp_path, WarnOnce())
+    writer.append_metrics(b'{"epoch":1}\n')
+    writer.finish({"status": "completed"})
+    writer.write_record({"status": "running"})
+    writer.append_metrics(b'{"epoch":2}\n')
+    writer.sync()
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "completed"
+    assert (tmp_path / "metrics.jsonl").read_bytes() == b'{"epoch":1}\n'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["metrics.jsonl", "run.json"]

@@ -96,12 +96,14 @@ class RunWriter:
         with self.lock:
             if self.finished:
                 return
-            self.finished = final
             try:
                 data = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False).encode() + b"\n"
             except (TypeError, ValueError) as error:  # a value slipped past the encoders: a bug, not fatal
                 self._warn("encode-record", f"cannot encode run.json: {error}")
+                self.finished = final
                 return
+            self._latest = data  # before the flag: a signal handler that sees the flag rewrites this
+            self.finished = final
             self._store(data)
 
     def rewrite_latest(self) -> None:
