@@ -165,7 +165,7 @@ _VALUES = st.one_of(
 _FIELDS = ("name", "phase", "sweep", "kind", "config", "epochs", "tags", "evaluates", "restarts", "id")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.fixed_dictionaries({}, optional=dict.fromkeys(_FIELDS, _VALUES)), _VALUES, _VALUES)
 def test_any_arguments_give_a_record_the_reader_accepts(arguments: dict[str, Any], summary: Any, status: Any) -> None:
     """Run(...) with arbitrary values writes a run.json that read_record accepts, or warns; never raises."""
