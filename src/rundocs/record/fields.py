@@ -70,14 +70,14 @@ def clean_id(value: Any, warn: WarnOnce, field: str = "id") -> str | None:
 
 def clean_ids(value: Any, warn: WarnOnce, field: str) -> list[str]:
     """``evaluates``: None for none, one id or run for one, an iterable for several."""
-    items = _items(value)
+    items = items_of(value)
     ids = [clean_id(item, warn, field) for item in items if item is not None]
     return list(dict.fromkeys(run_id for run_id in ids if run_id is not None))
 
 
 def clean_tags(value: Any, warn: WarnOnce) -> list[str]:
     """Tags as distinct strings; a single string is one tag, not its letters."""
-    return list(dict.fromkeys(_text(item) for item in _items(value) if item is not None))
+    return list(dict.fromkeys(_text(item) for item in items_of(value) if item is not None))
 
 
 def clean_label(value: Any, warn: WarnOnce, field: str) -> str | None:
@@ -115,6 +115,15 @@ def as_int(value: Any) -> int | None:
     if isinstance(number, float) and number.is_integer():
         number = int(number)
     return number if type(number) is int else None
+
+
+def clean_seconds(value: Any, warn: WarnOnce) -> float:
+    """``heartbeat_every``: a non-negative number of seconds; 30 (with a warning) otherwise."""
+    number = _number(value)
+    if isinstance(number, int | float) and not isinstance(number, bool) and number >= 0:
+        return float(number)
+    warn("heartbeat", f"heartbeat_every must be a non-negative number of seconds, got {value!r:.60}; using 30")
+    return 30.0
 
 
 def clean_kind(value: Any, warn: WarnOnce) -> str:
@@ -173,7 +182,7 @@ def checked(record: dict[str, Any], warn: WarnOnce) -> dict[str, Any] | None:
     return record
 
 
-def _items(value: Any) -> list[Any]:
+def items_of(value: Any) -> list[Any]:
     """A value as a list of items: None is none, a string or a mapping is one."""
     if value is None:
         return []

@@ -90,7 +90,7 @@ class Run:
         self._ended = False
         self._signal: str | None = None
         self._first_beat = True
-        self._heartbeat_every = _seconds(heartbeat_every, warn)
+        self._heartbeat_every = fields.clean_seconds(heartbeat_every, warn)
         self._t0 = time.monotonic()
         self._last_beat = -math.inf  # the first log() checks the signal handlers (see _heartbeat)
         self.active = get_rank() == 0
@@ -216,7 +216,7 @@ class Run:
         with self._lock:
             if config is not None:
                 self._record["config"] = self._config(config)
-            self._record["tags"] = fields.clean_tags([*self._record["tags"], *_iterable(tags)], self._warn)
+            self._record["tags"] = fields.clean_tags([*self._record["tags"], *fields.items_of(tags)], self._warn)
             self._write_record()
 
     def record_checkpoint(
@@ -401,22 +401,3 @@ def _status_of(exc: BaseException | None) -> tuple[str, BaseException | None]:
     if isinstance(exc, SystemExit) and exc.code in (0, None):
         return "completed", None
     return "failed", exc
-
-
-def _seconds(value: Any, warn: WarnOnce) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = -1.0
-    if seconds >= 0:
-        return seconds
-    warn("heartbeat", f"heartbeat_every must be a number of seconds, got {value!r:.60}; using 30")
-    return 30.0
-
-
-def _iterable(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        return [value]
-    return list(value)
