@@ -24,7 +24,8 @@ import pandas as pd
 from rundocs.analyse.baseline import find_baselines
 from rundocs.analyse.names import Direction
 from rundocs.analyse.phases import phase_inputs, phase_members, report_phase
-from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep
+from rundocs.analyse.rules import Relaunches
+from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep, sweep_members
 from rundocs.load.plans import Plan, SweepSpec
 from rundocs.load.problems import Problem
 from rundocs.load.runs import Runs
@@ -171,7 +172,7 @@ def render_site(
         )
     plan_set = plans or PlanSet({}, [])
     phases = _phase_pages(runs, plan_set, environment, pages, keeper)
-    sweeps = _sweep_pages(runs, plan_set, environment, pages, keeper)
+    sweeps = _sweep_pages(runs, plan_set, environment, pages, keeper, directions)
     pages["index.md"] = environment.get_template("home.md.j2").render(
         source=source,
         title=options.title,
@@ -267,11 +268,18 @@ def _phase_pages(
 
 
 def _sweep_pages(
-    runs: Runs, plan_set: PlanSet, environment: jinja2.Environment, pages: dict[str, str], keeper: _Keeper
+    runs: Runs,
+    plan_set: PlanSet,
+    environment: jinja2.Environment,
+    pages: dict[str, str],
+    keeper: _Keeper,
+    directions: Mapping[str, Direction],
 ) -> list[SweepSummary]:
     """One page per sweep and the sweeps index. A plan's ``sweep:`` spec (target metric, goal,
     repeat keys) applies to the sweeps its runs belong to; its runs without a sweep name form a
-    sweep named after the plan. A sweep whose runs did not change keeps its page."""
+    sweep named after the plan. ``directions`` (``--direction``) win over a plan's goal. A sweep
+    whose runs (relaunches included) did not change keeps its page."""
+    relaunches = Relaunches(runs.records)
     groups = group_sweeps(runs)
     specs: dict[str, SweepSpec] = {}
     for plan in plan_set.plans.values():
@@ -291,7 +299,9 @@ def _sweep_pages(
     for name, run_ids in sorted(groups.items()):
         spec = specs.get(name)
         path = f"sweeps/{sweep_slug(name)}.md"
-        key = make_key(name, spec, _page_inputs(runs, run_ids))
+        members, relaunched = sweep_members(name, run_ids, runs, relaunches)
+        inputs = _page_inputs(runs, sorted({*members, *relaunched, *run_ids}))
+        key = make_key(name, spec, sorted(directions.items()), inputs)
         data = keeper.reuse(path, key)
         if data is not None:
             summaries.append(SweepSummary(**data))
@@ -303,6 +313,8 @@ def _sweep_pages(
             metric=spec.metric if spec else None,
             goal=spec.goal if spec else None,
             repeats=spec.repeat if spec else DEFAULT_REPEATS,
+            directions=directions,
+            relaunches=relaunches,
         )
         page = make_sweep_page(report, runs)
         pages[path] = template.render(source=f"{runs.root.name} (sweep {name})", page=page)
