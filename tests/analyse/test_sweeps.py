@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import rundocs
@@ -263,8 +263,20 @@ configs = st.lists(
 )
 
 
+def test_a_list_of_mappings_is_a_setting_like_any_other(tmp_path: Path) -> None:
+    for index, layers in enumerate([[{"width": 64}, {"width": 32}], [{"width": 64}], [{"width": 64}, {"width": 32}]]):
+        write_run(tmp_path, f"r{index}", curve_rows([1.0 - index / 10]), sweep="s", config={"layers": layers})
+    report = sweep(tmp_path, metric="val_loss", goal="min")
+    assert report.dimensions == ["layers"]
+    assert [(row.label, row.runs) for row in report.levels] == [
+        ('[{"width":64},{"width":32}]', 2), ('[{"width":64}]', 1),
+    ]  # fmt: skip
+    assert report.best_config == {"layers": ({"width": 64}, {"width": 32})}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs=configs, values=st.lists(st.floats() | st.none(), min_size=16, max_size=16))
+@example(configs=[{"layers": [{"width": 64}]}, {"layers": [{"width": 32}]}], values=[0.5] * 16)
 def test_any_json_configs_give_a_sweep_page(configs: list[dict[str, Any]], values: list[float | None]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
