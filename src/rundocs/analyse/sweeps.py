@@ -16,56 +16,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from rundocs.analyse.curves import VALIDATION_SPLITS, get_curves
+from rundocs.analyse.curves import VALIDATION_SPLITS
 from rundocs.analyse.names import Direction, parse_metric_name
-from rundocs.analyse.rules import Relaunches, best_index, epochs_done, pick_best, resolve_direction
-from rundocs.analyse.sweep_groups import BINS, MAX_LEVELS, find_dimensions, group_levels, value_key
+from rundocs.analyse.rules import Relaunches, pick_best, resolve_direction
+from rundocs.analyse.sweep_groups import find_dimensions, group_levels, value_key
+from rundocs.analyse.sweep_scores import RunScore, from_study, rank_key, ranked, score_run
 from rundocs.format.schema import flatten
-from rundocs.load.records import RunRecord
 from rundocs.load.runs import Runs
-
-__all__ = ["BINS", "MAX_LEVELS", "group_levels"]
 
 Goal = Literal["min", "max"]
 DEFAULT_REPEATS = ("seed",)
 MIN_RUNS_FOR_CORRELATION = 5
-
-
-@dataclass(frozen=True)
-class RunScore:
-    """One run against the target metric: its score, its curve's best point, where it ended."""
-
-    run_id: str
-    name: str
-    score: float | None  # what ranks the run: its reported value, else its best logged value
-    reported: bool  # the score is the value the run reported in its summary
-    best: float | None  # the best finite value of its logged curve
-    best_epoch: int | None
-    final: float | None
-    final_epoch: int | None
-    first: float | None
-    epochs: int | None  # epochs done (``rules.epochs_done``)
-    stopped_early: bool
-    wall_s: float | None
-
-    @property
-    def score_epoch(self) -> int | None:
-        """The epoch the score was logged at (none for a reported score)."""
-        return None if self.reported else self.best_epoch
-
-    @property
-    def lost(self) -> float | None:
-        """How much worse the end is than the best (0 when the run ended at its best)."""
-        if self.best is None or self.final is None:
-            return None
-        return abs(self.final - self.best)
 
 
 @dataclass(frozen=True)
@@ -131,19 +99,6 @@ class SweepReport:
         return ranked(self.scores, self.goal)
 
 
-def ranked(scores: Iterable[RunScore], goal: Goal) -> list[RunScore]:
-    """``scores`` best first; a stable sort, so ties keep their order and the first is
-    ``pick_best``'s choice."""
-    return sorted(scores, key=lambda score: _rank_key(score.score, goal))
-
-
-def _rank_key(value: float | None, goal: Goal) -> tuple[bool, float]:
-    """Sorts best first, in ``goal``'s direction; values that are not finite last."""
-    if value is None or not math.isfinite(value):
-        return (True, 0.0)
-    return (False, value if goal == "min" else -value)
-
-
 def group_sweeps(runs: Runs) -> dict[str, list[str]]:
     """Sweep name to its train runs, in start order."""
     groups: dict[str, list[str]] = {}
@@ -206,8 +161,8 @@ def report_sweep(
         )
     settings = {run_id: dict(flatten(runs.records[run_id].config)) for run_id in members}
     dimensions, repeat_keys = find_dimensions(settings, repeats)
-    scores = [_score(runs, run_id, metric, goal) for run_id in members]
-    missing = [s.name for s in scores if s.score is None and s.best is None and not _from_study(runs, s.run_id)]
+    scores = [score_run(runs, run_id, metric, goal) for run_id in members]
+    missing = [s.name for s in scores if s.score is None and s.best is None and not from_study(runs, s.run_id)]
     if missing:
         warnings.append(f"{len(missing)} run(s) of sweep {name!r} never logged {metric}: {', '.join(missing[:5])}")
     by_id = {score.run_id: score for score in scores}
@@ -270,7 +225,7 @@ def _primary_metric(run_ids: Sequence[str], runs: Runs, directions: Mapping[str,
         objectives.update(t.removeprefix("objective:") for t in record.tags if t.startswith("objective:"))
     if len(objectives) == 1 and objectives <= names:
         return next(iter(objectives)), True
-    if "value" in names and run_ids and all(_from_study(runs, run_id) for run_id in run_ids):
+    if "value" in names and run_ids and all(from_study(runs, run_id) for run_id in run_ids):
         return "value", True  # an Optuna study recorded before the objective tag: its default name
     parsed = [parse_metric_name(n, directions) for n in sorted(names - {"epoch", "step", "time"})]
     ranked_names = sorted(
@@ -280,59 +235,6 @@ def _primary_metric(run_ids: Sequence[str], runs: Runs, directions: Mapping[str,
     if not ranked_names:
         return (parsed[0].name if parsed else "value"), False
     return ranked_names[0].name, False
-
-
-def _from_study(runs: Runs, run_id: str) -> bool:
-    return "optuna" in runs.records[run_id].tags
-
-
-def _score(runs: Runs, run_id: str, metric: str, goal: Goal) -> RunScore:
-    record = runs.records[run_id]
-    columns = runs.curves(run_id)
-    curve = next((c for c in get_curves(columns) if c.metric.name == metric), None) if columns else None
-    epochs = epochs_done(columns.get("epoch"), record.epochs)
-    stopped = "pruned" in record.tags or bool(
-        record.epochs and epochs is not None and epochs < record.epochs and record.status != "running"
-    )
-    duration: Any = runs.runs.at[run_id, "duration_s"]
-    wall = None if pd.isna(duration) else float(duration)
-    score, reported = _reported(record, metric)
-    index = best_index(curve.y, goal) if curve is not None and curve.y.size else None
-    if curve is None or not curve.y.size:
-        return RunScore(run_id, record.name, score, reported, None, None, None, None, None, epochs, stopped, wall)
-    final, final_epoch = float(curve.y[-1]), int(curve.x[-1])
-    nonfinite: Any = runs.runs.at[run_id, "nonfinite"]
-    if metric in nonfinite and nonfinite[metric] > final_epoch:  # the run ended on a logged NaN
-        final, final_epoch = math.nan, int(nonfinite[metric])
-    best = None if index is None else float(curve.y[index])
-    if not reported and not _from_study(runs, run_id):
-        score = best
-    return RunScore(
-        run_id=run_id,
-        name=record.name,
-        score=score,
-        reported=reported,
-        best=best,
-        best_epoch=None if index is None else int(curve.x[index]),
-        final=final,
-        final_epoch=final_epoch,
-        first=float(curve.y[0]),
-        epochs=epochs,
-        stopped_early=stopped,
-        wall_s=wall,
-    )
-
-
-def _reported(record: RunRecord, metric: str) -> tuple[float | None, bool]:
-    """The value of ``metric`` the run reported in its summary: its own final answer.
-
-    An Optuna trial reports its objective only when complete: a pruned trial's summary holds
-    its last intermediate value, which Optuna does not rank, so neither does the sweep.
-    """
-    value = record.summary.get(metric)
-    if value is None or ("optuna" in record.tags and ("pruned" in record.tags or record.status != "completed")):
-        return None, False
-    return float(value), True
 
 
 def _levels(
@@ -365,7 +267,7 @@ def _config_stats(
         stats.append(ConfigStats(shown, tuple(ids), mean, std, low, high, is_best_mean=False))
     winner = pick_best(((s, s.mean) for s in stats), goal)
     marked = [dataclasses.replace(s, is_best_mean=s is winner) for s in stats]
-    return sorted(marked, key=lambda s: (not s.is_best_mean, _rank_key(s.mean, goal)))
+    return sorted(marked, key=lambda s: (not s.is_best_mean, rank_key(s.mean, goal)))
 
 
 def _correlation(scores: Sequence[RunScore]) -> Correlation | None:

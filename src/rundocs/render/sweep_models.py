@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from rundocs.analyse.sweep_groups import label
-from rundocs.analyse.sweeps import ConfigStats, LevelRow, RunScore, SweepReport
+from rundocs.analyse.sweep_scores import RunScore
+from rundocs.analyse.sweeps import ConfigStats, LevelRow, SweepReport
 from rundocs.load.runs import Runs
 from rundocs.render.figures import figure_json
 from rundocs.render.sweep_figures import plot_best_by_level, plot_parallel, plot_sweep_curves
