@@ -224,14 +224,14 @@ def test_zero_based_epochs_are_complete_runs(tmp_path: Path) -> None:
 
 
 def test_a_reported_summary_value_ranks_the_run_and_the_curve_keeps_the_epochs(tmp_path: Path) -> None:
-    # "a" touched 0.1 at epoch 1 but reports 0.5 as its answer; "b" reports 0.3
+    # "a" touched 0.1 at epoch 1 but reports 0.5 as its answer; "b" reports 0.3, a value its curve never logged
     write_run(tmp_path, "a", curve_rows([0.1, 0.5]), sweep="s", summary={"val_loss": 0.5}, config={"lr": 1})
-    write_run(tmp_path, "b", curve_rows([0.2, 0.3]), sweep="s", summary={"val_loss": 0.3}, config={"lr": 2})
+    write_run(tmp_path, "b", curve_rows([0.2, 0.35]), sweep="s", summary={"val_loss": 0.3}, config={"lr": 2})
     report = sweep(tmp_path, metric="val_loss", goal="min")
     scores = {s.run_id: s for s in report.scores}
     assert report.best_run == "b"
     assert (scores["a"].score, scores["a"].reported, scores["a"].best, scores["a"].best_epoch) == (0.5, True, 0.1, 1)
-    assert scores["a"].score_epoch is None
+    assert (scores["a"].score_epoch, scores["b"].score_epoch) == (2, None)  # where the curve logged the score
 
 
 def test_direction_overrides_win_over_the_plan_and_the_study(tmp_path: Path) -> None:

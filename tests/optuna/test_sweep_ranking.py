@@ -52,7 +52,7 @@ def test_an_imported_maximisation_study_ranks_its_best_trial_best(tmp_dir: Path,
     best = import_run_id("demo", study.best_trial.number)
     page = (tmp_dir / "docs" / "sweeps" / "demo.md").read_text()
     assert "target **value** (higher is better)" in page
-    assert f"Best run: [trial-0001](../runs/{best}.md), value = 0.7 (reported)." in page
+    assert f"Best run: [trial-0001](../runs/{best}.md), value = 0.7 (reported) at epoch 2." in page
     assert "declares no target metric" not in page  # the study declares its objective
     rows = [line for line in page.splitlines() if line.startswith("| ") and "trial-" in line]
     assert [re.search(r"trial-\d+", row).group() for row in rows] == [  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rundocs.analyse.curves import get_curves
@@ -31,6 +32,7 @@ class RunScore:
     name: str
     score: float | None  # what ranks the run: its reported value, else its best logged value
     reported: bool  # the score is the value the run reported in its summary
+    score_epoch: int | None  # where the curve first logged the score (None if it never did)
     best: float | None  # the best finite value of its logged curve
     best_epoch: int | None
     final: float | None
@@ -39,11 +41,6 @@ class RunScore:
     epochs: int | None  # epochs done (``rules.epochs_done``)
     stopped_early: bool
     wall_s: float | None
-
-    @property
-    def score_epoch(self) -> int | None:
-        """The epoch the score was logged at (none for a reported score)."""
-        return None if self.reported else self.best_epoch
 
     @property
     def lost(self) -> float | None:
@@ -79,21 +76,27 @@ def score_run(runs: Runs, run_id: str, metric: str, goal: Direction) -> RunScore
     score, reported = _reported(record, metric)
     index = best_index(curve.y, goal) if curve is not None and curve.y.size else None
     if curve is None or not curve.y.size:
-        return RunScore(run_id, record.name, score, reported, None, None, None, None, None, epochs, stopped, wall)
+        return RunScore(run_id, record.name, score, reported, None, None, None, None, None, None, epochs, stopped, wall)
     final, final_epoch = float(curve.y[-1]), int(curve.x[-1])
     nonfinite: Any = runs.runs.at[run_id, "nonfinite"]
     if metric in nonfinite and nonfinite[metric] > final_epoch:  # the run ended on a logged NaN
         final, final_epoch = math.nan, int(nonfinite[metric])
     best = None if index is None else float(curve.y[index])
-    if not reported and not from_study(runs, run_id):
+    best_epoch = None if index is None else int(curve.x[index])
+    score_epoch = best_epoch
+    if reported:
+        logged = np.flatnonzero(curve.y == score)
+        score_epoch = int(curve.x[logged[0]]) if logged.size else None
+    elif not from_study(runs, run_id):
         score = best
     return RunScore(
         run_id=run_id,
         name=record.name,
         score=score,
         reported=reported,
+        score_epoch=score_epoch,
         best=best,
-        best_epoch=None if index is None else int(curve.x[index]),
+        best_epoch=best_epoch,
         final=final,
         final_epoch=final_epoch,
         first=float(curve.y[0]),
