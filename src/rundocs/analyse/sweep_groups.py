@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,11 +21,17 @@ BINS = 8
 BOOKKEEPING = ("restarts",)
 
 
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr).encode
+
+
 def value_key(value: Any) -> str:
     """A hashable key for any JSON value: its canonical JSON text (equal values, equal keys)."""
-    if isinstance(value, tuple):
-        value = list(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+    kind = type(value)  # fast paths for the common scalars, the same text the encoder writes
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)
+    if kind is str and value.isalnum():
+        return '"' + value + '"'
+    return _canonical(value)
 
 
 def find_dimensions(settings: Mapping[str, Mapping[str, Any]], repeats: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -49,7 +56,8 @@ def group_levels(dimension: str, settings: Mapping[str, Mapping[str, Any]]) -> d
     if len(groups) > MAX_LEVELS and len(numbers) == len(values):
         return _quantile_bins(numbers)
     labels = [label(value) for value in shown.values()]
-    plain = [text if labels.count(text) == 1 else key for text, key in zip(labels, shown, strict=True)]
+    counts = Counter(labels)
+    plain = [text if counts[text] == 1 else key for text, key in zip(labels, shown, strict=True)]
     return dict(zip(_distinct(plain), groups.values(), strict=True))
 
 
