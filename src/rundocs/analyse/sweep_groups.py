@@ -29,8 +29,8 @@ def value_key(value: Any) -> str:
     kind = type(value)  # fast paths for the common scalars, the same text the encoder writes
     if kind is int or (kind is float and math.isfinite(value)):
         return repr(value)
-    if kind is str and value.isalnum():
-        return '"' + value + '"'
+    if isinstance(value, str) and kind is str and value.isalnum():
+        return f'"{value}"'
     return _canonical(value)
 
 
