@@ -24,7 +24,8 @@ import pandas as pd
 from rundocs.analyse.baseline import find_baselines
 from rundocs.analyse.names import Direction
 from rundocs.analyse.phases import _matches, phase_inputs, phase_members, report_phase
-from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep
+from rundocs.analyse.rules import Relaunches
+from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep, sweep_members
 from rundocs.load.plans import Plan, SweepSpec
 from rundocs.load.problems import Problem
 from rundocs.load.runs import Runs
@@ -189,7 +190,7 @@ def render_site(
             keeper.note(path, key)
     plan_set = plans or PlanSet({}, [])
     phases = _phase_pages(runs, plan_set, environment, pages, keeper, failures)
-    sweeps = _sweep_pages(runs, plan_set, environment, pages, keeper, failures)
+    sweeps = _sweep_pages(runs, plan_set, environment, pages, keeper, failures, directions)
     shown_runs = shown_run_problems(runs.problems, runs.root, source)
     shown_plans = shown_plan_problems(plan_set.problems)
     with Isolated(pages, failures, "index.md", f"the runs folder ({source})") as attempt:
@@ -319,10 +320,13 @@ def _sweep_pages(
     pages: dict[str, str],
     keeper: _Keeper,
     failures: list[PageFailure],
+    directions: Mapping[str, Direction],
 ) -> list[SweepSummary]:
     """One page per sweep and the sweeps index. A plan's ``sweep:`` spec (target metric, goal,
     repeat keys) applies to the sweeps its runs belong to; its runs without a sweep name form a
-    sweep named after the plan. A sweep whose runs did not change keeps its page."""
+    sweep named after the plan. ``directions`` (``--direction``) win over a plan's goal. A sweep
+    whose runs (relaunches included) did not change keeps its page."""
+    relaunches = Relaunches(runs.records)
     groups = group_sweeps(runs)
     specs: dict[str, SweepSpec] = {}
     for plan in plan_set.plans.values():
@@ -341,8 +345,10 @@ def _sweep_pages(
     for name, run_ids in sorted(groups.items()):
         spec = specs.get(name)
         path = f"sweeps/{sweep_slug(name)}.md"
+        members, relaunched = sweep_members(name, run_ids, runs, relaunches)
+        inputs = _page_inputs(runs, sorted({*members, *relaunched, *run_ids}))
         broken = expected_by_sweep(name, runs.unreadable.values())
-        key = make_key(name, spec, _page_inputs(runs, run_ids), broken)
+        key = make_key(name, spec, sorted(directions.items()), inputs, broken)
         data = keeper.reuse(path, key)
         if data is not None:
             summaries.append(SweepSummary(**data))
@@ -355,6 +361,8 @@ def _sweep_pages(
                 metric=spec.metric if spec else None,
                 goal=spec.goal if spec else None,
                 repeats=spec.repeat if spec else DEFAULT_REPEATS,
+                directions=directions,
+                relaunches=relaunches,
             )
             page = make_sweep_page(report, runs)
             summary = summarize_sweep(page)
