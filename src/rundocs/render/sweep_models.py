@@ -131,12 +131,21 @@ def _parameter_count(settings: dict[str, Any], summary: dict[str, float]) -> Any
 
 
 def _yaml(flat: dict[str, Any]) -> str:
-    """Dotted settings back into nested YAML, ready to paste into a config file."""
+    """Dotted settings back into nested YAML, ready to paste into a config file (kept flat when
+    keys that hold dots make the nesting ambiguous)."""
+    plain = {key: list(value) if isinstance(value, tuple) else value for key, value in flat.items()}
+    nested = _nest(plain)
+    return yaml.safe_dump(nested or plain, sort_keys=True, allow_unicode=True, default_flow_style=False).rstrip("\n")
+
+
+def _nest(plain: dict[str, Any]) -> dict[str, Any] | None:
     nested: dict[str, Any] = {}
-    for key, value in sorted(flat.items()):
-        target = nested
+    for key, value in sorted(plain.items()):
+        target: Any = nested
         *parents, leaf = key.split(".")
         for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = list(value) if isinstance(value, tuple) else value
-    return yaml.safe_dump(nested, sort_keys=True, allow_unicode=True, default_flow_style=False).rstrip("\n")
+            target = target.setdefault(parent, {}) if isinstance(target, dict) else None
+        if not isinstance(target, dict) or leaf in target:
+            return None
+        target[leaf] = value
+    return nested
