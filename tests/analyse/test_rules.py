@@ -20,7 +20,7 @@ FLOATS = st.one_of(
     st.sampled_from([0.0, -0.0, 1.0, 1.0, math.nan, math.inf, -math.inf, 1e308, -1e308, 5e-324]),
 )
 DIRECTIONS = st.sampled_from(["min", "max"])
-SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True)
 
 
 def naive_best(values: list[float], direction: str) -> int | None:

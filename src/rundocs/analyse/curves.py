@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rundocs.analyse.names import Direction, MetricName, parse_metric_name
-from rundocs.analyse.rules import best_point, metric_axis
+from rundocs.analyse.rules import best_point, metric_axis, resolve_direction
 from rundocs.formatting import format_number as fmt
 
 VALIDATION_SPLITS = ("val", "valid", "validation")
@@ -65,7 +65,8 @@ def get_curves(columns: Mapping[str, np.ndarray], directions: Mapping[str, Direc
         x, y = axis.x[keep], values[keep]
         if x.size and not (np.diff(x) > 0).all():
             x, y = _mean_per_x(x, y)
-        curves.append(Curve(parse_metric_name(name, directions), x, y, axis.name))
+        metric = parse_metric_name(name)._replace(direction=resolve_direction(name, overrides=directions))
+        curves.append(Curve(metric, x, y, axis.name))
     return curves
 
 
