@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import rundocs
 from rundocs.analyse.phases import PhaseReport, report_phase
@@ -286,3 +288,83 @@ def test_the_best_value_is_finite_and_ties_go_to_the_earliest_run(tmp_path: Path
     rows = {row.run_id: row for row in phase(tmp_path, plan).comparison}
     assert rows["z1"].values == {"val_acc": 0.7, "val_loss": 0.5}  # an infinity is not a best value
     assert rows["z1"].best == {"val_acc", "val_loss"} and rows["a2"].best == frozenset()  # 0.5 tie: the earlier run
+
+
+ORACLE_GATES = """
+title: O
+runs: [{match: "*"}]
+gates:
+  - {metric: val_acc, epoch: %d, green: ">= 0.5", amber: ">= 0.4"}
+  - {metric: val_acc, green: ">= 0.5", amber: ">= 0.4"}
+"""
+
+
+def naive_colour(value: float | None) -> str:
+    if value is None:
+        return "pending"
+    if not math.isfinite(value):
+        return "red"
+    return "green" if value >= 0.5 else "amber" if value >= 0.4 else "red"
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=st.sampled_from([0, 1]),
+    lines=st.lists(
+        st.lists(st.sampled_from([None, None, 0.3, 0.45, 0.5, 0.6, "Infinity"]), min_size=1, max_size=3),
+        min_size=1,
+        max_size=4,
+    ),
+    nan_at=st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(0, 2))),
+    gate_epoch=st.integers(0, 5),
+    running=st.booleans(),
+)
+@example(first=1, lines=[[0.6, None]], nan_at=(0, 1), gate_epoch=1, running=False)  # NaN after a value
+@example(first=1, lines=[[0.6, None], [None]], nan_at=(0, 1), gate_epoch=2, running=False)  # NaN since
+@example(first=0, lines=[[0.6], [0.3, 0.45]], nan_at=None, gate_epoch=1, running=True)
+@example(first=1, lines=[[None]], nan_at=(0, 0), gate_epoch=1, running=False)  # logged only as NaN: red
+def test_gates_equal_a_naive_reading_of_the_raw_lines(
+    tmp_path_factory: pytest.TempPathFactory,
+    first: int,
+    lines: list[list[Any]],
+    nan_at: tuple[int, int] | None,
+    gate_epoch: int,
+    running: bool,
+) -> None:
+    """Split epoch lines, 0- or 1-based epochs, a logged NaN, infinities, running or ended: each
+    gate colour and value equals a reading of the raw lines written here without numpy."""
+    rows, logged = [], []
+    for i, epoch_lines in enumerate(lines):
+        for j, value in enumerate(epoch_lines):
+            value = "NaN" if nan_at == (i, j) else value
+            row: dict[str, Any] = {"epoch": first + i, "train_loss": 1.0}
+            if value is not None:
+                row["val_acc"] = value
+                logged.append((first + i, float(value)))
+            rows.append(row)
+    tmp = tmp_path_factory.mktemp("oracle")
+    status: dict[str, Any] = {"status": "running", "ended_at": None, "updated_at": at(0)} if running else {}
+    write_run(tmp / "runs", "r", rows, **status)
+    gates = phase(tmp, ORACLE_GATES % gate_epoch).gates
+    if not logged:
+        assert gates == ()
+        return
+    at_epoch = [value for epoch, value in logged if epoch == gate_epoch]
+    reached = [index for index, row in enumerate(rows) if row["epoch"] == gate_epoch]
+    before = [value for index, row in enumerate(rows) if reached and index <= reached[-1] for value in
+              ([float(row["val_acc"])] if "val_acc" in row else [])]  # fmt: skip
+    expected = at_epoch[-1] if at_epoch else (math.nan if before and math.isnan(before[-1]) else None)
+    finite = [value for _, value in logged if math.isfinite(value)]
+    best = max(finite) if finite else logged[-1][1]
+    epoch_gate, best_gate = gates
+    assert epoch_gate.colour == naive_colour(expected)
+    assert same(epoch_gate.observed, expected)
+    assert best_gate.colour == ("pending" if running else naive_colour(best))
+    assert same(best_gate.observed, best)
+
+
+def same(value: float | None, expected: float | None) -> bool:
+    """Equal, NaN equal to NaN."""
+    if value is None or expected is None:
+        return value is expected
+    return value == expected or (math.isnan(value) and math.isnan(expected))

@@ -276,8 +276,8 @@ def _evaluate_gates(plan: Plan, runs: Runs, members: list[str], relaunches: Rela
     train = _effective([r for r in members if records[r].kind == "train"], relaunches)
     evals = relaunches.effective_only(r for r in members if records[r].kind == "eval")
     for gate in plan.gates:
-        judged = [r for r in train if any(gate.metric in runs.curves(a) for a in relaunches.chain(r))] or [
-            r for r in evals if gate.metric in runs.curves(r) or gate.metric in records[r].summary
+        judged = [r for r in train if any(_logs(runs, a, gate.metric) for a in relaunches.chain(r))] or [
+            r for r in evals if _logs(runs, r, gate.metric) or gate.metric in records[r].summary
         ]
         for run_id in judged:
             results.append(_judge(gate, runs, run_id))
@@ -289,10 +289,12 @@ def _judge(gate: Gate, runs: Runs, run_id: str) -> GateResult:
     epoch, the best value over the run (``==``: the last value), pending while the run runs."""
     record = runs.records[run_id]
     running = record.status == "running"
-    columns = runs.curves(run_id)
+    columns = runs.histories[run_id].columns  # with metrics logged only as NaN: they are judged red
     values = columns.get(gate.metric)
     carried = _carried(runs, run_id, gate.metric)
     epochs = columns.get("epoch")
+    if epochs is not None and np.isnan(epochs).all():
+        epochs = None
     observed: float | None = None
     at: int | None = None
     if gate.epoch is not None and values is not None and epochs is not None:
@@ -330,9 +332,14 @@ def _judge(gate: Gate, runs: Runs, run_id: str) -> GateResult:
     return GateResult(run_id, gate, observed, at, "red", "")
 
 
+def _logs(runs: Runs, run_id: str, metric: str) -> bool:
+    """The run logged ``metric`` on some line (a value, an infinity or a NaN)."""
+    return metric in runs.curves(run_id) or metric in runs.histories[run_id].first_nonfinite
+
+
 def _carried(runs: Runs, run_id: str, metric: str) -> np.ndarray:
     """Rows that logged ``metric``: a value, an infinity, or the NaN it was first logged as."""
-    values = runs.curves(run_id).get(metric)
+    values = runs.histories[run_id].columns.get(metric)
     if values is None:
         return np.zeros(runs.histories[run_id].length, dtype=bool)
     carried: np.ndarray = ~np.isnan(values)
@@ -349,7 +356,7 @@ def _went_nan_by(runs: Runs, run_id: str, metric: str, epochs: np.ndarray, epoch
     rows = np.flatnonzero(epochs == epoch)
     if first_nan is None or not rows.size or first_nan > rows[-1]:
         return False
-    values = runs.curves(run_id)[metric]
+    values = runs.histories[run_id].columns[metric]
     return bool(np.isnan(values[first_nan]) and np.isnan(values[first_nan + 1 : rows[-1] + 1]).all())
 
 
