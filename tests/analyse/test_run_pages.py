@@ -98,3 +98,23 @@ def test_the_config_diff_uses_the_plans_comparison_baseline(tmp_path: Path) -> N
 def test_one_duration_format(seconds: float | None, text: str) -> None:
     assert format_duration(seconds) == text
     assert FILTERS["duration"] is format_duration
+
+
+def test_a_kept_run_page_is_rendered_again_when_a_relaunch_or_a_plan_baseline_appears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rundocs.site.generate import Project, build_project
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767261900")
+    (tmp_path / "plans").mkdir()
+    project = Project(tmp_path / "runs", tmp_path / "plans", tmp_path / "docs", tmp_path / "cache")
+    write_run(tmp_path / "runs", "dead", [{"epoch": 1, "val_loss": 1.0}], status="failed", phase="p")
+    write_run(tmp_path / "runs", "ref", [], phase="p", config={"lr": 1}, started_at="2026-01-01T10:30:00+00:00")
+    build_project(project, SiteOptions())
+    assert "runs/dead.md" in build_project(project, SiteOptions())[0].site.kept
+    write_run(tmp_path / "runs", "again", [], restarts="dead", phase="p", started_at="2026-01-01T12:00:00+00:00")
+    assert "runs/dead.md" not in build_project(project, SiteOptions())[0].site.kept
+    assert "Relaunched as [again](again.md)" in (tmp_path / "docs" / "runs" / "dead.md").read_text()
+    (tmp_path / "plans" / "p.yaml").write_text("title: P\ncompare: {metrics: {val_loss: min}, baseline: ref}\n")
+    assert "runs/dead.md" not in build_project(project, SiteOptions())[0].site.kept
+    assert "Compared with the baseline [ref](ref.md)" in (tmp_path / "docs" / "runs" / "dead.md").read_text()
