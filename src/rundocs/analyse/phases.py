@@ -109,12 +109,12 @@ def report_phase(plan: Plan, runs: Runs, now: datetime) -> PhaseReport:
             message = f"{key!r}: {expected.label!r} matches no run yet"
             problems.append(Problem(str(plan.path), None, message, warning=True))
             rows.append(ExpectedRow(expected.label, ()))
-        for chain in _chains(matched, relaunches):
+        for chain in _distinct_chains(matched, relaunches):
             label = expected.label if expected.name else records[chain[0]].name
             rows.append(ExpectedRow(label, attempts(chain)))
     if not plan.runs:  # a plan that lists no runs takes every train run of its phase as planned
         train = [run_id for run_id in members if records[run_id].kind == "train"]
-        for chain in _chains(train, relaunches):
+        for chain in _distinct_chains(train, relaunches):
             rows.append(ExpectedRow(records[chain[0]].name, attempts(chain)))
     unplanned = tuple(
         _attempt(runs, facts, run_id, relaunches, now)
@@ -188,7 +188,7 @@ def compare_baseline(plan: Plan, records: Mapping[str, RunRecord], relaunches: R
     return (relaunches or Relaunches(records)).effective(found[-1]) if found else None
 
 
-def _chains(matched: list[str], relaunches: Relaunches) -> list[list[str]]:
+def _distinct_chains(matched: list[str], relaunches: Relaunches) -> list[list[str]]:
     """One relaunch chain (first attempt to last) per matched run, each chain once."""
     chains: list[list[str]] = []
     seen: set[str] = set()
