@@ -166,6 +166,10 @@ class Relaunches:
             chain.append(self.restarted_by[chain[-1]])
         return chain
 
+    def effective_attempts(self, run_ids: Iterable[str]) -> list[str]:
+        """The effective attempt of each run's chain, each once, in the order of ``run_ids``."""
+        return list(dict.fromkeys(self.effective(run_id) for run_id in run_ids))
+
     def effective_only(self, run_ids: Iterable[str]) -> list[str]:
         """``run_ids`` without the attempts a later run relaunched, order kept."""
         return [run_id for run_id in run_ids if run_id not in self.restarted_by]

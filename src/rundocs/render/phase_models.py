@@ -12,7 +12,8 @@ from math import isfinite
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rundocs.analyse.phases import Attempt, CompareRow, GateResult, PhaseReport
+from rundocs.analyse.gates import GateResult
+from rundocs.analyse.phases import Attempt, CompareRow, PhaseReport
 from rundocs.format.schema import flatten
 from rundocs.formatting import format_duration
 from rundocs.load.plans import COLOURS
