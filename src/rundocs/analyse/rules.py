@@ -125,9 +125,10 @@ class Relaunches:
     """Who relaunches whom, from each run's ``restarts`` field.
 
     A run can only relaunch a run that started before it (ties by id), so ``restarts`` cycles
-    cannot exist here; when two runs relaunch the same run, the later one supersedes it. The
-    last run of a chain is its *effective attempt*: the only one gates, progress, sweeps and
-    seed statistics count. Earlier attempts stay listed, marked relaunched.
+    cannot exist here. A run that names an attempt already relaunched relaunches the end of
+    that chain (a second relaunch of a killed run follows the first). The last run of a chain
+    is its *effective attempt*: the only one gates, progress, comparisons, sweeps and seed
+    statistics count. Earlier attempts stay listed, marked relaunched.
     """
 
     def __init__(self, records: Mapping[str, RunRecord]) -> None:
@@ -138,9 +139,7 @@ class Relaunches:
             target = records[run_id].restarts
             if target is None or target not in records or order[target] >= order[run_id]:
                 continue
-            previous = self.restarted_by.get(target)
-            if previous is not None:
-                self.restarts.pop(previous, None)
+            target = self.effective(target)  # every attempt of it started before run_id
             self.restarted_by[target] = run_id
             self.restarts[run_id] = target
 
@@ -166,6 +165,10 @@ class Relaunches:
         while chain[-1] in self.restarted_by:
             chain.append(self.restarted_by[chain[-1]])
         return chain
+
+    def effective_attempts(self, run_ids: Iterable[str]) -> list[str]:
+        """The effective attempt of each run's chain, each once, in the order of ``run_ids``."""
+        return list(dict.fromkeys(self.effective(run_id) for run_id in run_ids))
 
     def effective_only(self, run_ids: Iterable[str]) -> list[str]:
         """``run_ids`` without the attempts a later run relaunched, order kept."""

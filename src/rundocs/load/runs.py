@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rundocs.analyse.state import derive_states
 from rundocs.exceptions import RunFormatError
 from rundocs.load.cache import ParsedRun, Signature, fill_memo_from_disk, forget, read_run_folder, save_memo_to_disk
 from rundocs.load.frames import make_metrics_frame, make_runs_frame
 from rundocs.load.metrics import ParsedMetrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, Unreadable, peek_unreadable
-from rundocs.load.state import derive_states
 
 #: Rewriting the disk cache costs about as much as re-reading this many changed folders, so a
 #: build that re-read fewer (of a large folder) leaves the cache as it is; they are re-read next time.

@@ -128,7 +128,7 @@ def render_site(
     source = options.source
     order = _newest_first(runs)
     facts = get_facts(runs)
-    baselines = find_baselines(runs.records)
+    baselines = find_baselines(runs.records, plans.plans if plans else None)
     directions = dict(options.directions)
     build_key = make_key(_template_sources(environment), source, sorted(directions.items()))
     previous = previous if previous is not None and docs is not None else Manifest()
@@ -142,7 +142,12 @@ def render_site(
     for run_id in order:
         baseline = baselines[run_id]
         keys[run_id] = make_key(
-            runs.signatures.get(run_id), facts[run_id]["state"], baseline, runs.signatures.get(baseline or "")
+            runs.signatures.get(run_id),
+            facts[run_id]["state"],
+            baseline,
+            runs.signatures.get(baseline or ""),
+            facts[run_id]["relaunch_of"],
+            facts[run_id]["relaunched_as"],
         )
         reusable = previous.reusable(run_id, keys[run_id], build_key, docs) if docs is not None else None
         if reusable is not None:
