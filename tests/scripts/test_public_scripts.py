@@ -21,6 +21,7 @@ from tests.scripts.project import (
     EPOCHS,
     KILLED_NAME,
     LIVE_STUDY,
+    LOSS_GATE,
     PLAIN_STUDY,
     Project,
     escaped,
@@ -79,13 +80,18 @@ def test_a_run_created_in_main_without_with_reads_completed(project: Project) ->
     }
 
 
-def test_a_script_ending_in_sys_exit_error_reads_failed(project: Project) -> None:
-    run_id = project.run_id("mlp_exit")
+@pytest.mark.parametrize(
+    ("label", "name", "error"), [("exit", "mlp_exit", "error"), ("uncaught", "mlp_uncaught", "RuntimeError")]
+)
+def test_a_script_ending_in_sys_exit_error_or_an_uncaught_exception_reads_failed(
+    project: Project, label: str, name: str, error: str
+) -> None:
+    run_id = project.run_id(name)
     page = project.page(f"runs/{run_id}.md")
     seen = {
-        "returncode": project.done["exit"].returncode,
+        "returncode": project.done[label].returncode,
         "badge": badge(page),
-        "failure block": bool(re.search(r'^!!! failure ".*\berror\b', page, flags=re.M)),
+        "failure block": bool(re.search(rf'^!!! failure ".*\b{error}\b', page, flags=re.M)),
         "log": log_row(project, run_id)["State"],
     }
     assert seen == {
@@ -156,6 +162,8 @@ def test_the_relaunch_supersedes_its_dead_attempt_in_the_phase(project: Project)
     dead, relaunch = project.run_id(KILLED_NAME, restarts=False), project.run_id(KILLED_NAME, restarts=True)
     epochs = {line["epoch"]: line for line in project.metrics(relaunch) if "epoch" in line}
     best_loss = min(epochs, key=lambda epoch: epochs[epoch]["val_loss"])
+    dead_loss = min(line["val_loss"] for line in project.metrics(dead) if "val_loss" in line)
+    assert epochs[best_loss]["val_loss"] <= LOSS_GATE < dead_loss, "the gate must tell the attempts apart"
     page = project.page("phases/relaunch.md")
     (tracker,) = table(project.page("phases/index.md"), "Phase")
     seen = {
