@@ -50,9 +50,11 @@ def badge(page: str) -> str:
     return found.group(1)
 
 
-def log_row(project: Project, run_id: str) -> dict[str, str]:
+def log_state(project: Project, run_id: str) -> str:
+    """The state badge of a run's row in the experiment log (notes such as "relaunched as" left out)."""
     (row,) = [r for r in table(project.page("runs/index.md"), "Started (UTC)") if f"({run_id}.md)" in r["Run"]]
-    return row
+    found = re.match(r'<span class="rd-badge rd-[a-z]+">[^<]*</span>', row["State"])
+    return found.group(0) if found else row["State"]
 
 
 def header(page: str) -> dict[str, str]:
@@ -70,7 +72,7 @@ def test_a_run_created_in_main_without_with_reads_completed(project: Project) ->
         "badge": badge(page),
         "ended": header(page)["Ended"] != "",
         "epochs": header(page)["Epochs"],
-        "log": log_row(project, run_id)["State"],
+        "log": log_state(project, run_id),
     }
     assert seen == {
         "badge": "completed",
@@ -92,7 +94,7 @@ def test_a_script_ending_in_sys_exit_error_or_an_uncaught_exception_reads_failed
         "returncode": project.done[label].returncode,
         "badge": badge(page),
         "failure block": bool(re.search(rf'^!!! failure ".*\b{error}\b', page, flags=re.M)),
-        "log": log_row(project, run_id)["State"],
+        "log": log_state(project, run_id),
     }
     assert seen == {
         "returncode": 1,
@@ -110,7 +112,7 @@ def test_sigterm_reads_interrupted_with_the_signal_named_and_still_kills(project
         "badge": badge(page),
         "signal named": "SIGTERM" in page.split("## Results")[0],
         "epochs": header(page)["Epochs"],
-        "log": log_row(project, run_id)["State"],
+        "log": log_state(project, run_id),
     }
     assert seen == {
         "returncode": -signal.SIGTERM,
