@@ -14,6 +14,12 @@ import pytest
 import rundocs
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter
+from tests.helpers import RUN_DEFAULTS
+
+
+def record_of(folder: Path, status: str) -> dict[str, object]:
+    """A whole, valid record (the writer refuses records the reader would not accept)."""
+    return {**RUN_DEFAULTS, "id": folder.name, "name": folder.name, "status": status}
 
 
 def race_end_with_a_logging_thread(run: rundocs.Run) -> None:
@@ -89,7 +95,7 @@ def test_a_record_is_encoded_under_the_lock_so_a_waiting_write_is_never_older(tm
     """A write that waits for the lock writes the record as it is when it gets the lock, not
     a copy taken before: otherwise a heartbeat waiting behind end() lands a stale `running`."""
     writer = RunWriter(tmp_path, WarnOnce())
-    record = {"status": "running"}
+    record = record_of(tmp_path, "running")
     with writer.lock:
         heartbeat = threading.Thread(target=writer.write_record, args=(record,))
         heartbeat.start()
@@ -102,10 +108,22 @@ def test_a_record_is_encoded_under_the_lock_so_a_waiting_write_is_never_older(tm
 def test_the_writer_writes_nothing_after_finish(tmp_path: Path) -> None:
     writer = RunWriter(tmp_path, WarnOnce())
     writer.append_metrics(b'{"epoch":1}\n')
-    writer.finish({"status": "completed"})
-    writer.write_record({"status": "running"})
+    writer.finish(record_of(tmp_path, "completed"))
+    writer.write_record(record_of(tmp_path, "running"))
     writer.append_metrics(b'{"epoch":2}\n')
     writer.sync()
     assert json.loads((tmp_path / "run.json").read_text())["status"] == "completed"
     assert (tmp_path / "metrics.jsonl").read_bytes() == b'{"epoch":1}\n'
     assert sorted(path.name for path in tmp_path.iterdir()) == ["metrics.jsonl", "run.json"]
+
+
+def test_every_writer_checks_the_record_against_the_schema(tmp_path: Path) -> None:
+    """Writers other than ``Run`` (the Optuna callback) pass through the same schema check."""
+    from rundocs.load.records import read_record
+
+    writer = RunWriter(tmp_path, WarnOnce())
+    with pytest.warns(rundocs.RecordingWarning, match="summary"):
+        writer.write_record({**record_of(tmp_path, "completed"), "summary": {"acc": "high"}})
+    record, _, problems = read_record(tmp_path)
+    assert record is not None, problems
+    assert record.summary == {}

@@ -258,9 +258,7 @@ class Run:
                 self._record["error"] = fields.error_record(error)
             self._record["ended_at"] = self._record["updated_at"] = _iso(_now())
             if self._writer is not None:
-                record = fields.checked(self._record, self._warn)
-                if record is not None:
-                    self._writer.finish(record)
+                self._writer.finish(self._record)
         exits.untrack(self)
 
     @property
@@ -351,9 +349,7 @@ class Run:
         if self._writer is None:
             return
         self._record["updated_at"] = _iso(_now())
-        record = fields.checked(self._record, self._warn)
-        if record is not None:
-            self._writer.write_record(record)
+        self._writer.write_record(self._record)
 
     # -- called by rundocs.record.exits -------------------------------------------------
 

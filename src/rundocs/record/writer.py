@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rundocs.format.schema import METRICS_FILE, RUN_FILE
+from rundocs.record import fields
 from rundocs.record.warn import WarnOnce
 
 _ID_ATTEMPTS = 20
@@ -91,10 +92,15 @@ class RunWriter:
     def write_record(self, record: dict[str, Any], *, final: bool = False) -> None:
         """Replace ``run.json``: write a temporary file, fsync it, rename it over the old one.
 
-        ``final`` marks the last record: every later call does nothing.
+        The record is checked against the format's schema first (``fields.checked``): a field
+        the reader would refuse is reset with a warning, so no writer ever leaves a file that
+        ``rundocs`` cannot read. ``final`` marks the last record: every later call does nothing.
         """
         with self.lock:
             if self.finished:
+                return
+            if fields.checked(record, self._warn) is None:
+                self.finished = final
                 return
             try:
                 data = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False).encode() + b"\n"
