@@ -10,6 +10,7 @@ import pytest
 from rundocs.render.pages import SiteOptions
 from rundocs.site.generate import Project, build_project
 from tests.helpers import write_run
+from tests.settle import settle
 
 ROWS = [{"epoch": e, "loss": 1.0 / e} for e in range(1, 4)]
 
@@ -35,6 +36,7 @@ def test_a_phase_page_is_kept_until_its_runs_or_the_clock_of_a_running_one_chang
     record = json.loads((tmp_path / "runs" / "b1" / "run.json").read_text())
     running = {**record, "status": "running", "ended_at": None, "updated_at": "2026-01-01T10:10:00+00:00"}
     (tmp_path / "runs" / "b1" / "run.json").write_text(json.dumps(running))
+    settle(tmp_path / "runs", tmp_path / "plans")
 
     assert "phases/a.md" not in build(tmp_path, "1767261900", monkeypatch)  # 10:05 UTC: b1 running, time left
     later = build(tmp_path, "1767262020", monkeypatch)  # two minutes later
@@ -42,6 +44,7 @@ def test_a_phase_page_is_kept_until_its_runs_or_the_clock_of_a_running_one_chang
     assert b"left at the current epoch rate" in (tmp_path / "docs" / "phases" / "b.md").read_bytes()
     with open(tmp_path / "runs" / "a1" / "metrics.jsonl", "a") as file:
         file.write(json.dumps({"epoch": 4, "loss": 0.1}) + "\n")
+    settle(tmp_path / "runs" / "a1", seconds=30)
     changed = build(tmp_path, "1767262020", monkeypatch)
     assert "phases/a.md" not in changed and b"E004" in (tmp_path / "docs" / "phases" / "a.md").read_bytes()
     assert "phases/a.md" in build(tmp_path, "1767262020", monkeypatch)

@@ -5,7 +5,11 @@ A reload re-reads only the run folders whose files changed; when none changed it
 disk cache serves a new process (``rundocs build`` after one run changed): a JSON index and
 one ``.npy`` array of every metric value, read with ``allow_pickle=False``, so a cache file
 from anywhere can at worst be wrong, never run code. A cache that cannot be read or written
-is ignored.
+is ignored, and so is one written by other code (its version holds ``code_fingerprint()``).
+
+A folder whose files changed less than ``RACY_NS`` before they were read is not trusted by
+size and mtime: a second change within the same mtime tick would look like none. It is read
+again next time, and not saved to disk, until its files have settled.
 
 The values file is memory-mapped, so a rebuild reads only the curves it draws again. Each
 save writes a values file under a new name that the index then points to, and removes the one
@@ -18,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,15 +32,18 @@ from typing import Any
 import numpy as np
 import orjson
 
-import rundocs
 from rundocs.cache_files import read_regular, require_regular
+from rundocs.fingerprint import code_fingerprint
 from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, make_record, read_record
 
 Signature = tuple[tuple[int, int] | None, ...]
-_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 5"
+#: A file modified less than this before it was read may change again with the same mtime
+#: (file systems keep mtimes in ticks of up to 2 s): its folder is read again next time.
+RACY_NS = 2_000_000_000
+_FILES = (RUN_FILE, METRICS_FILE, NOTES_FILE)
 _INDEX = "runs.json"
 _VALUES_FILE = re.compile(r"values-[A-Za-z0-9_]+\.npy")  # as tempfile.mkstemp names them
 _OLD_VALUES_FILE = "values.npy"  # the single values file of caches before version 5
@@ -59,6 +67,7 @@ _memo: dict[str, ParsedRun] = {}  # keyed by the folder's path as text: hashing 
 def read_run_folder(root: Path, name: str) -> tuple[ParsedRun, bool]:
     """The parsed folder ``root/name``, and whether it had to be read (False: from the memo)."""
     key = f"{root}{os.sep}{name}"
+    read_at = time.time_ns()
     signature = get_signature(key)
     cached = _memo.get(key)
     if cached is not None and cached.signature == signature:
@@ -77,9 +86,18 @@ def read_run_folder(root: Path, name: str) -> tuple[ParsedRun, bool]:
             problems.append(Problem(str(path), None, f"cannot read: {error}"))
         metrics, metric_problems = parse_metrics(raw, str(path))
         problems.extend(metric_problems)
+    if not _settled(signature, read_at):
+        signature = (*signature, (-1, secrets.randbits(62)))  # matches no later stat, nor any other key
     parsed = ParsedRun(signature, record, data, metrics, tuple(problems))
     _memo[key] = parsed
     return parsed, True
+
+
+def _settled(signature: Signature, read_at: int) -> bool:
+    """Whether every file was last changed so long before ``read_at`` that any later change
+    gives it another mtime. Otherwise the folder's entry gets a signature of its own that no
+    later ``stat`` matches, so it is read again (and its pages rendered again) next time."""
+    return all(stat is None or stat[0] < read_at - RACY_NS for stat in signature)
 
 
 def forget(root: Path, names: list[str]) -> None:
@@ -91,7 +109,7 @@ def forget(root: Path, names: list[str]) -> None:
 
 def get_signature(folder: str) -> Signature:
     base = f"{folder}{os.sep}"
-    return (_stat(base + RUN_FILE), _stat(base + METRICS_FILE), _stat(base + NOTES_FILE))
+    return tuple(_stat(base + name) for name in _FILES)
 
 
 def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
@@ -101,7 +119,7 @@ def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
     """
     try:
         index = orjson.loads(read_regular(cache_dir / _INDEX))
-        if index.get("version") != _CACHE_VERSION or index.get("root") != str(root.resolve()):
+        if index.get("version") != _cache_version() or index.get("root") != str(root.resolve()):
             return
         name = index["values"]
         if not (isinstance(name, str) and _VALUES_FILE.fullmatch(name)):
@@ -142,6 +160,11 @@ def _entries_from_index(runs: dict[str, Any], values: np.ndarray, root: Path) ->
     return entries
 
 
+def _cache_version() -> str:
+    """What a disk cache must have been written by: this format and this code."""
+    return f"{FORMAT};code {code_fingerprint()};cache 6"
+
+
 def _check_range(value: Any, low: int, high: int) -> None:
     if type(value) is not int or not low <= value <= high:
         raise ValueError(f"{value!r} is not a whole number from {low} to {high}")
@@ -153,7 +176,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     chunks: list[np.ndarray] = []
     offset = 0
     for name, item in zip(names, parsed, strict=True):
-        if item.record_data is None:
+        if item.record_data is None or len(item.signature) != len(_FILES):  # unreadable, or read too soon
             continue
         columns = {}
         for key, values in item.metrics.columns.items():
@@ -179,7 +202,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     try:
         with os.fdopen(descriptor, "wb") as file:
             np.save(file, values, allow_pickle=False)
-        index = {"version": _CACHE_VERSION, "root": str(root.resolve()), "values": values_name, "runs": runs}
+        index = {"version": _cache_version(), "root": str(root.resolve()), "values": values_name, "runs": runs}
         _replace(cache_dir / _INDEX, lambda file: file.write(orjson.dumps(index)))
     except OSError:
         Path(values_path).unlink(missing_ok=True)

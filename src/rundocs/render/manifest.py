@@ -1,9 +1,10 @@
 """What the last build wrote for each run, so the next build renders only what changed.
 
 A run page is kept when its key matches (the run's files, its derived state, its baseline's
-files, the templates and the options) and the page on disk still has the size and mtime the
-last build gave it, so a hand edit of a generated page is still caught. The manifest is
-plain JSON in the cache folder; a missing or unreadable one means a full build.
+files, the templates, the options and the code: ``rundocs.fingerprint``) and the page on disk
+still has the size and mtime the last build gave it, so a hand edit of a generated page is
+still caught. The manifest is plain JSON in the cache folder; a missing or unreadable one
+means a full build.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 
 import orjson
 
-import rundocs
 from rundocs.cache_files import read_regular
+from rundocs.fingerprint import code_fingerprint
 from rundocs.render.models import LogEntry
 
 MANIFEST_FILE = "pages.json"
@@ -97,7 +98,8 @@ def write_manifest(cache_dir: Path, manifest: Manifest) -> None:
 
 
 def make_key(*parts: Any) -> str:
-    return hashlib.sha256(orjson.dumps([rundocs.__version__, *parts], default=str)).hexdigest()[:32]
+    """A page's key: its inputs and the code that renders them (``code_fingerprint``)."""
+    return hashlib.sha256(orjson.dumps([code_fingerprint(), *parts], default=str)).hexdigest()[:32]
 
 
 def stamp_of(path: str | Path) -> tuple[int, int] | None:
