@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,18 @@ def test_a_phase_page_is_kept_until_its_runs_or_the_clock_of_a_running_one_chang
     changed = build(tmp_path, "1767262020", monkeypatch)
     assert "phases/a.md" not in changed and b"E004" in (tmp_path / "docs" / "phases" / "a.md").read_bytes()
     assert "phases/a.md" in build(tmp_path, "1767262020", monkeypatch)
+
+
+def test_pages_just_written_are_kept_while_their_bytes_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page written within a tick of the manifest is kept by its digest, not by size and mtime alone."""
+    write_run(tmp_path / "runs", "a", ROWS, epochs=3)
+    settle(tmp_path / "runs")
+    build(tmp_path, "1767261900", monkeypatch)
+    assert "runs/a.md" in build(tmp_path, "1767261900", monkeypatch)  # at once: kept, its bytes checked
+
+    page = tmp_path / "docs" / "runs" / "a.md"
+    status, text = page.stat(), page.read_bytes()
+    assert b"E003" in text
+    page.write_bytes(text.replace(b"E003", b"E004"))  # same size, and the same tick for a coarse clock
+    os.utime(page, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert "runs/a.md" not in build(tmp_path, "1767261900", monkeypatch) and page.read_bytes() == text

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from rundocs.cache_files import read_regular, require_regular
+from rundocs.cache_files import RACY_NS, read_regular, require_regular
 from rundocs.fingerprint import code_fingerprint
 from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
@@ -40,9 +40,6 @@ from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, make_record, read_record
 
 Signature = tuple[tuple[int, int] | None, ...]
-#: A file modified less than this before it was read may change again with the same mtime
-#: (file systems keep mtimes in ticks of up to 2 s): its folder is read again next time.
-RACY_NS = 2_000_000_000
 _FILES = (RUN_FILE, METRICS_FILE, NOTES_FILE)
 _INDEX = "runs.json"
 _VALUES_FILE = re.compile(r"values-[A-Za-z0-9_]+\.npy")  # as tempfile.mkstemp names them

@@ -51,7 +51,7 @@ def build_project(project: Project, options: SiteOptions) -> tuple[Generation, B
         generation = _render(project, options)
         report = write_site(generation.site, project.docs)
         if project.cache is not None:
-            write_manifest(project.cache, generation.site.manifest)
+            write_manifest(project.cache, generation.site.manifest, generation.site.files)
     return generation, report
 
 
