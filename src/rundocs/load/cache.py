@@ -1,5 +1,8 @@
 """Memo of parsed run folders, keyed by the size and mtime of each file, in memory and on disk.
 
+A folder's signature (what its pages' keys hold) is those stats and a hash of its files' bytes,
+taken when it was read.
+
 A reload re-reads only the run folders whose files changed; when none changed it costs one
 ``stat`` per file. The in-process memo serves ``mkdocs serve`` and notebooks. The optional
 disk cache serves a new process (``rundocs build`` after one run changed): a JSON index and
@@ -9,7 +12,8 @@ is ignored, and so is one written by other code (its version holds ``code_finger
 
 A folder whose files changed less than ``RACY_NS`` before they were read is not trusted by
 size and mtime: a second change within the same mtime tick would look like none. It is read
-again next time, and not saved to disk, until its files have settled.
+again next time, and not saved to disk, until its files have settled; its pages are rendered
+again only if the hash changed.
 
 The values file is memory-mapped, so a rebuild reads only the curves it draws again. Each
 save writes a values file under a new name that the index then points to, and removes the one
@@ -20,9 +24,9 @@ is never overwritten in place.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
-import secrets
 import tempfile
 import time
 from dataclasses import dataclass
@@ -56,6 +60,8 @@ class ParsedRun:
     record_data: dict[str, Any] | None
     metrics: ParsedMetrics
     problems: tuple[Problem, ...]
+    #: Whether its files had settled when read (see ``_settled``); only such entries are served again.
+    settled: bool = True
 
 
 _memo: dict[str, ParsedRun] = {}  # keyed by the folder's path as text: hashing Path objects is slow
@@ -65,36 +71,52 @@ def read_run_folder(root: Path, name: str) -> tuple[ParsedRun, bool]:
     """The parsed folder ``root/name``, and whether it had to be read (False: from the memo)."""
     key = f"{root}{os.sep}{name}"
     read_at = time.time_ns()
-    signature = get_signature(key)
+    stats = get_signature(key)
     cached = _memo.get(key)
-    if cached is not None and cached.signature == signature:
+    if cached is not None and cached.settled and cached.signature[:-1] == stats:
         return cached, False
     folder = root / name
-    record, data, problems = read_record(folder)
+    path = folder / METRICS_FILE
+    problems: list[Problem] = []
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raw = b""
+    except OSError as error:
+        raw = b""
+        problems.append(Problem(str(path), None, f"cannot read: {error}"))
+    signature = (*stats, _digest(folder, stats, raw))  # read before run.json is parsed: never newer than it
+    record, data, record_problems = read_record(folder)
     metrics = ParsedMetrics({}, 0)
-    if record is not None:
-        path = folder / METRICS_FILE
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raw = b""
-        except OSError as error:
-            raw = b""
-            problems.append(Problem(str(path), None, f"cannot read: {error}"))
+    if record is None:
+        problems = record_problems
+    else:
         metrics, metric_problems = parse_metrics(raw, str(path))
-        problems.extend(metric_problems)
-    if not _settled(signature, read_at):
-        signature = (*signature, (-1, secrets.randbits(62)))  # matches no later stat, nor any other key
-    parsed = ParsedRun(signature, record, data, metrics, tuple(problems))
+        problems = [*record_problems, *problems, *metric_problems]
+    parsed = ParsedRun(signature, record, data, metrics, tuple(problems), _settled(stats, read_at))
     _memo[key] = parsed
     return parsed, True
 
 
-def _settled(signature: Signature, read_at: int) -> bool:
+def _digest(folder: Path, stats: Signature, metrics: bytes) -> tuple[int, int]:
+    """A hash of the folder's files as two whole numbers, the last item of its signature."""
+    content = hashlib.blake2b(digest_size=16)
+    for name, stat in zip(_FILES, stats, strict=True):
+        data = metrics if name == METRICS_FILE else b""
+        if stat is not None and name != METRICS_FILE:
+            with contextlib.suppress(OSError):
+                data = (folder / name).read_bytes()
+        content.update(b"%d\n" % len(data) + data)
+    digest = content.digest()
+    return (int.from_bytes(digest[:8]), int.from_bytes(digest[8:]))
+
+
+def _settled(stats: Signature, read_at: int) -> bool:
     """Whether every file was last changed so long before ``read_at`` that any later change
-    gives it another mtime. Otherwise the folder's entry gets a signature of its own that no
-    later ``stat`` matches, so it is read again (and its pages rendered again) next time."""
-    return all(stat is None or stat[0] < read_at - RACY_NS for stat in signature)
+    gives it another mtime. Otherwise the memo and the disk cache do not serve the folder by
+    its size and mtime: it is read again next time (its pages are rendered again only when the
+    content hash in its signature changed)."""
+    return all(stat is None or stat[0] < read_at - RACY_NS for stat in stats)
 
 
 def forget(root: Path, names: list[str]) -> None:
@@ -140,6 +162,8 @@ def _entries_from_index(runs: dict[str, Any], values: np.ndarray, root: Path) ->
         if key in _memo:
             continue
         signature = tuple(None if item is None else (int(item[0]), int(item[1])) for item in entry["signature"])
+        if len(signature) != len(_FILES) + 1 or signature[-1] is None:
+            raise ValueError(f"signature of {name!r} is not {len(_FILES)} stats and a hash")
         length, starts, nonfinite = entry["length"], entry["columns"], entry["first_nonfinite"]
         metrics_size = signature[1][1] if signature[1] else 0
         _check_range(length, 0, metrics_size // 3)  # each line has at least 3 bytes: {}\n
@@ -173,7 +197,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     chunks: list[np.ndarray] = []
     offset = 0
     for name, item in zip(names, parsed, strict=True):
-        if item.record_data is None or len(item.signature) != len(_FILES):  # unreadable, or read too soon
+        if item.record_data is None or not item.settled:
             continue
         columns = {}
         for key, values in item.metrics.columns.items():
