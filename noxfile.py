@@ -11,7 +11,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", ".ci/constraints.txt")
-TEST_GROUP = ("pytest>=8", "hypothesis>=6.100", "playwright>=1.45", "zensical")
+TEST_GROUP = ("pytest>=8", "hypothesis>=6.100", "playwright>=1.45", "zensical", "omegaconf>=2.3", "pydantic>=2")
 LAB_GROUP = ("scikit-learn>=1.4", "tqdm>=4.66")
 
 

@@ -10,6 +10,7 @@ import pytest
 import rundocs
 from rundocs.analyse.curves import find_findings, get_curves, summarize, x_axis_name
 from rundocs.analyse.names import parse_metric_name
+from rundocs.analyse.rules import epochs_done
 from tests.helpers import write_run
 
 
@@ -25,6 +26,7 @@ def findings_of(tmp_path: Path, rows: list[dict[str, Any]], **fields: Any) -> li
         nonfinite=runs.runs.at["r", "nonfinite"],
         planned_epochs=record.epochs,
         status=record.status,
+        epochs_done=epochs_done(columns.get("epoch"), record.epochs),
     )
     return [finding.text for finding in found]
 
@@ -107,7 +109,7 @@ def test_divergence(tmp_path: Path) -> None:
 
 def test_early_stop_against_the_planned_epochs(tmp_path: Path) -> None:
     rows = [{"epoch": e, "lr": 0.1} for e in range(1, 24)]
-    assert findings_of(tmp_path, rows, epochs=50) == ["Stopped early at epoch 23 of 50 planned."]
+    assert findings_of(tmp_path, rows, epochs=50) == ["Stopped early after 23 of 50 planned epochs."]
 
 
 def test_best_and_latest_values_per_metric(tmp_path: Path) -> None:
@@ -131,3 +133,27 @@ def test_step_level_logs_are_averaged_per_epoch(tmp_path: Path) -> None:
     write_run(tmp_path, "r", rows)
     (curve,) = get_curves(rundocs.load_runs(tmp_path).curves("r"))
     assert (curve.x.tolist(), curve.y.tolist()) == ([1.0, 2.0], [2.0, 1.0])
+
+
+def step_and_epoch_rows() -> list[dict[str, Any]]:
+    """A per-step train_loss beside a per-epoch val_loss, as most training loops log them."""
+    rows: list[dict[str, Any]] = []
+    for epoch in (1, 2):
+        rows += [{"step": 100 * (epoch - 1) + s, "train_loss": 2.0 / (epoch + s)} for s in (0, 50)]
+        rows.append({"epoch": epoch, "val_loss": 1.0 / epoch})
+    return rows
+
+
+def test_per_step_metrics_keep_their_steps_beside_per_epoch_ones(tmp_path: Path) -> None:
+    write_run(tmp_path, "r", step_and_epoch_rows())
+    curves = {curve.metric.name: curve for curve in get_curves(rundocs.load_runs(tmp_path).curves("r"))}
+    train, val = curves["train_loss"], curves["val_loss"]
+    assert (train.axis, train.x.tolist(), train.y.tolist()) == ("step", [0, 50, 100, 150], [2.0, 2 / 51, 1.0, 2 / 52])
+    assert (val.axis, val.x.tolist(), val.y.tolist()) == ("epoch", [1, 2], [1.0, 0.5])
+    summary = summarize(train)
+    assert summary is not None and (summary.best, summary.best_at, summary.axis) == (2 / 52, 150, "step")
+
+
+def test_a_complete_run_counted_from_epoch_zero_did_not_stop_early(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "lr": 0.1} for e in range(10)]
+    assert findings_of(tmp_path, rows, epochs=10) == []

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import rundocs
+from rundocs.analyse import sweep_groups
 from rundocs.analyse.sweeps import SweepReport, group_sweeps, report_sweep
+from rundocs.render.environment import make_environment
+from rundocs.render.sweep_models import make_sweep_page
 from tests.helpers import write_run
 
 
@@ -124,3 +130,173 @@ def test_a_goal_tag_gives_the_direction_of_a_metric_named_value(tmp_path: Path) 
                   config={"x": index})  # fmt: skip
     report = sweep(tmp_path, metric="value")
     assert (report.goal, report.best_run) == ("max", "t1")
+
+
+# -- issue 9: a sweep's winner, levels and statistics are true for every input -------------------------------------
+
+
+def summary_run(root: Path, run_id: str, value: Any, minute: int, **fields: Any) -> None:
+    """A run that logged no curve and reported ``val_loss`` in its summary, started at 10:<minute>."""
+    started = f"2026-01-01T10:{minute:02d}:00+00:00"
+    write_run(root, run_id, [], sweep="s", summary={"val_loss": value}, started_at=started, **fields)
+
+
+@pytest.mark.parametrize("goal", ["min", "max"])
+def test_nan_and_infinities_never_win_a_sweep_a_level_or_a_mean(tmp_path: Path, goal: str) -> None:
+    cheat = "-Infinity" if goal == "min" else "Infinity"
+    summary_run(tmp_path, "nan", "NaN", 0, config={"lr": 1, "seed": 1})
+    summary_run(tmp_path, "inf", cheat, 1, config={"lr": 2, "seed": 1})
+    summary_run(tmp_path, "ok", 0.3, 2, config={"lr": 1, "seed": 2})
+    summary_run(tmp_path, "worse", 0.2 if goal == "max" else 0.4, 3, config={"lr": 3, "seed": 1})
+    report = sweep(tmp_path, metric="val_loss", goal=goal)
+
+    assert report.best_run == "ok" and report.best is not None and report.best.score == 0.3
+    assert [s.run_id for s in report.ranked()][:2] == ["ok", "worse"]  # non-finite scores rank last
+    levels = {row.label: row for row in report.levels if row.dimension == "lr"}
+    assert levels["1"].is_best and not levels["2"].is_best
+    best_in_1 = levels["1"].best
+    assert best_in_1 is not None and best_in_1.run_id == "ok"  # not the NaN run of the same value
+    assert levels["2"].best is None  # its only run scored an infinity: no best value
+    means = {c.settings: c for c in report.configs}
+    assert means[(("lr", 1),)].mean == 0.3 and means[(("lr", 1),)].is_best_mean  # NaN left out of the mean
+    assert (("lr", 2),) not in means
+
+
+def test_a_curve_that_diverges_to_an_infinity_keeps_its_best_finite_point(tmp_path: Path) -> None:
+    write_run(tmp_path, "a", curve_rows([0.5, 0.4, "-Infinity"]), sweep="s", config={"lr": 1})
+    write_run(tmp_path, "b", curve_rows([0.45, 0.42]), sweep="s", config={"lr": 2})
+    report = sweep(tmp_path, metric="val_loss", goal="min")
+    scores = {s.run_id: s for s in report.scores}
+    assert (scores["a"].score, scores["a"].best_epoch) == (0.4, 2)
+    assert report.best_run == "a"
+
+
+def test_close_learning_rates_fall_in_distinct_bins_and_no_trial_vanishes(tmp_path: Path) -> None:
+    ids = [f"t{index:02d}" for index in range(40)]
+    for index, run_id in enumerate(ids):  # 1e-3 .. 1e-3 + 3.9e-8: every bin edge prints as 0.001 at 3 digits
+        write_run(tmp_path, run_id, curve_rows([1.0, 0.5]), sweep="s", config={"lr": 1e-3 + index * 1e-9})
+    report = sweep(tmp_path, metric="val_loss", goal="min")
+    labels = [row.label for row in report.levels]
+    assert len(labels) == 8 and len(set(labels)) == 8
+    assert sum(row.runs for row in report.levels) == 40
+    members = [run_id for ids_ in sweep_groups.group_levels("lr", report.settings).values() for run_id in ids_]
+    assert sorted(members) == ids  # every run in exactly one bin
+
+
+def test_a_value_and_its_text_are_different_levels(tmp_path: Path) -> None:
+    for index, value in enumerate([1, "1", None, "(not set)"]):
+        write_run(tmp_path, f"r{index}", curve_rows([1.0]), sweep="s", config={"x": value})
+    groups = sweep_groups.group_levels("x", sweep(tmp_path, metric="val_loss").settings)
+    assert sorted(len(ids) for ids in groups.values()) == [1, 1, 1, 1]
+
+
+def test_a_relaunch_chain_counts_once(tmp_path: Path) -> None:
+    # "a" reached 0.05 at epoch 1 and was killed; its relaunch "a2" (no sweep name of its own) counts instead.
+    write_run(tmp_path, "a", curve_rows([0.05]), sweep="s", status="failed", epochs=3,
+              config={"lr": 0.1, "seed": 1, "restarts": 0}, started_at="2026-01-01T09:00:00+00:00")  # fmt: skip
+    write_run(tmp_path, "a2", curve_rows([0.5, 0.4, 0.3]), sweep=None, restarts="a", epochs=3,
+              config={"lr": 0.1, "seed": 1, "restarts": 1}, started_at="2026-01-01T09:30:00+00:00")  # fmt: skip
+    write_run(
+        tmp_path, "b", curve_rows([0.6, 0.5, 0.2]), sweep="s", epochs=3, config={"lr": 0.1, "seed": 2, "restarts": 0}
+    )
+    write_run(
+        tmp_path, "c", curve_rows([0.6, 0.5, 0.25]), sweep="s", epochs=3, config={"lr": 0.3, "seed": 1, "restarts": 0}
+    )
+    report = sweep(tmp_path, metric="val_loss", goal="min")
+
+    assert [s.run_id for s in report.scores] == ["a2", "b", "c"]
+    assert report.relaunched == {"a": "a2"}
+    assert (report.dimensions, report.repeats) == (["lr"], ["seed"])  # restarts is no dimension
+    assert report.best_run == "b"  # not the dead attempt's 0.05
+    stats = {c.settings: c for c in report.configs}
+    assert stats[(("lr", 0.1),)].run_ids == ("a2", "b")
+    assert stats[(("lr", 0.1),)].mean == pytest.approx(0.25)
+    assert [row.runs for row in report.levels] == [2, 1]
+
+
+def test_zero_based_epochs_are_complete_runs(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "val_loss": 1.0 / (e + 1)} for e in range(10)]  # range(10): epochs 0..9
+    write_run(tmp_path, "zero", rows, sweep="s", epochs=10, config={"lr": 1})
+    write_run(tmp_path, "short", rows[:4], sweep="s", epochs=10, config={"lr": 2})
+    scores = {s.run_id: s for s in sweep(tmp_path, metric="val_loss").scores}
+    assert (scores["zero"].epochs, scores["zero"].stopped_early) == (10, False)
+    assert (scores["short"].epochs, scores["short"].stopped_early) == (4, True)
+
+
+def test_a_reported_summary_value_ranks_the_run_and_the_curve_keeps_the_epochs(tmp_path: Path) -> None:
+    # "a" touched 0.1 at epoch 1 but reports 0.5 as its answer; "b" reports 0.3, a value its curve never logged
+    write_run(tmp_path, "a", curve_rows([0.1, 0.5]), sweep="s", summary={"val_loss": 0.5}, config={"lr": 1})
+    write_run(tmp_path, "b", curve_rows([0.2, 0.35]), sweep="s", summary={"val_loss": 0.3}, config={"lr": 2})
+    report = sweep(tmp_path, metric="val_loss", goal="min")
+    scores = {s.run_id: s for s in report.scores}
+    assert report.best_run == "b"
+    assert (scores["a"].score, scores["a"].reported, scores["a"].best, scores["a"].best_epoch) == (0.5, True, 0.1, 1)
+    assert (scores["a"].score_epoch, scores["b"].score_epoch) == (2, None)  # where the curve logged the score
+
+
+def test_direction_overrides_win_over_the_plan_and_the_study(tmp_path: Path) -> None:
+    for index, value in enumerate([0.2, 0.9, 0.5]):
+        write_run(tmp_path, f"t{index}", [], sweep="s", tags=["optuna", "goal:min", "objective:val_score"],
+                  summary={"val_score": value, "val_loss": 1 - value}, config={"x": index})  # fmt: skip
+    assert sweep(tmp_path, metric="val_score").goal == "min"  # the study
+    assert sweep(tmp_path, metric="val_score", goal="max").goal == "max"  # the plan wins over the study
+    overridden = sweep(tmp_path, metric="val_score", goal="max", directions={"val_score": "min"})
+    assert (overridden.goal, overridden.best_run) == ("min", "t0")  # the user wins over the plan
+    assert sweep(tmp_path, metric="val_loss").goal == "min"  # a study's goal is about its objective only
+
+
+def test_a_metric_nothing_gives_a_direction_says_so(tmp_path: Path) -> None:
+    write_run(tmp_path, "a", [{"epoch": 1, "val_score": 1.0}], sweep="s", config={"x": 1})
+    report = sweep(tmp_path, metric="val_score")
+    assert report.goal == "min"
+    assert report.warnings[-1].startswith("nothing says whether lower or higher val_score is better")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+configs = st.lists(
+    st.dictionaries(st.sampled_from(["lr", "layers", "seed", "opt.x", "restarts"]), json_values), max_size=16
+)
+
+
+def test_a_list_of_mappings_is_a_setting_like_any_other(tmp_path: Path) -> None:
+    for index, layers in enumerate([[{"width": 64}, {"width": 32}], [{"width": 64}], [{"width": 64}, {"width": 32}]]):
+        write_run(tmp_path, f"r{index}", curve_rows([1.0 - index / 10]), sweep="s", config={"layers": layers})
+    report = sweep(tmp_path, metric="val_loss", goal="min")
+    assert report.dimensions == ["layers"]
+    assert [(row.label, row.runs) for row in report.levels] == [
+        ('[{"width":64},{"width":32}]', 2), ('[{"width":64}]', 1),
+    ]  # fmt: skip
+    assert report.best_config == {"layers": ({"width": 64}, {"width": 32})}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs=configs, values=st.lists(st.floats() | st.none(), min_size=16, max_size=16))
+@example(configs=[{"layers": [{"width": 64}]}, {"layers": [{"width": 32}]}], values=[0.5] * 16)
+def test_any_json_configs_give_a_sweep_page(configs: list[dict[str, Any]], values: list[float | None]) -> None:
+    """Any settings, any logged value (NaN and infinities included): the report and page never
+    fail, every run is in one level of each dimension, and the winner is the naive one."""
+    written = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        logged = {}
+        for index, config in enumerate(configs):
+            value = values[index]
+            rows = [] if value is None else [{"epoch": 1, "val_loss": written.get(str(value), value)}]
+            write_run(root, f"r{index:02d}", rows, sweep="s", config=config)
+            logged[f"r{index:02d}"] = value
+        runs = rundocs.load_runs(root, strict=True)
+        for name, ids in group_sweeps(runs).items():
+            report = report_sweep(name, ids, runs, metric="val_loss")
+            page = make_sweep_page(report, runs)
+            for dimension in report.dimensions:
+                members = [i for group in sweep_groups.group_levels(dimension, report.settings).values() for i in group]
+                assert sorted(members) == sorted(ids)
+            finite = {i: v for i, v in logged.items() if v is not None and math.isfinite(v)}
+            naive = min(sorted(finite), key=finite.__getitem__) if finite else None  # lower is better, ties: earliest
+            assert report.best_run == naive
+            make_environment().get_template("sweep.md.j2").render(source="runs", page=page)

@@ -61,3 +61,18 @@ def test_sweep_figures_are_valid_at_any_size(tmp_path: Path, count: int) -> None
     assert len(as_figure(plot_best_by_level(report, "lr") or {}).data) == 3
     parallel = as_figure(plot_parallel(report) or {})
     assert [d.label for d in parallel.data[0].dimensions] == ["lr", "width", "val_loss"]
+
+
+def test_per_step_and_per_epoch_curves_get_their_own_panels_and_axes(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [{"step": s, "train_loss": 1 / (s + 1)} for s in range(0, 200, 10)]
+    rows += [{"epoch": e, "val_loss": 1 / e, "val_acc": 0.5 + e / 10} for e in (1, 2)]
+    write_run(tmp_path, "r", rows)
+    spec = plot_curves(get_curves(rundocs.load_runs(tmp_path).curves("r")))
+    assert spec is not None
+    figure = as_figure(spec)
+    assert [(trace.name, trace.xaxis, len(trace.x)) for trace in figure.data] == [
+        ("val_loss", "x", 2), ("train_loss", "x2", 20), ("val_acc", "x3", 2)
+    ]  # fmt: skip
+    layout = spec["layout"]
+    assert [layout[k]["title"]["text"] for k in ("xaxis", "xaxis2", "xaxis3")] == ["epoch", "step", "epoch"]
+    assert "matches" not in layout["xaxis2"] and layout["xaxis3"]["matches"] == "x"  # steps never zoom with epochs

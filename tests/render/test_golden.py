@@ -29,6 +29,7 @@ PAGES = [
     "sweeps/index.md",
     "sweeps/lr.md",
     "sweeps/b-s-w-b-daab7811.md",
+    "problems.md",
 ]
 
 

@@ -1,8 +1,14 @@
 """Which run a run is compared with, and what its configuration changed against it.
 
-The baseline is the run named in the run's ``config["baseline"]`` or in a ``baseline:<name>``
-tag (a run id, or a run name: the latest run of that name), else the first train run of the
-run's phase. A run without a phase and without a named baseline has none.
+The baseline is, first found:
+
+1. the run named in the run's ``config["baseline"]`` or in a ``baseline:<name>`` tag (a run id,
+   or a run name: the latest run of that name), when it names a run;
+2. the run the phase plan's ``compare.baseline`` names (``phases.compare_baseline``: the same
+   run the phase's comparison table measures deltas against), for every run of that phase;
+3. the first train run of the run's phase.
+
+A run without a phase and without a named baseline has none.
 """
 
 from __future__ import annotations
@@ -10,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from rundocs.analyse.phases import compare_baseline, phase_members
+from rundocs.analyse.rules import Relaunches
 from rundocs.format.schema import flatten
+from rundocs.load.plans import Plan
 from rundocs.load.records import RunRecord
 
 
@@ -24,7 +33,7 @@ class ConfigRow(NamedTuple):
 _MISSING = object()
 
 
-def find_baselines(records: Mapping[str, RunRecord]) -> dict[str, str | None]:
+def find_baselines(records: Mapping[str, RunRecord], plans: Mapping[str, Plan] | None = None) -> dict[str, str | None]:
     """Run id to the id of its baseline run (None when it has none or is its own)."""
     by_name: dict[str, str] = {}
     first_in_phase: dict[str, str] = {}
@@ -32,13 +41,21 @@ def find_baselines(records: Mapping[str, RunRecord]) -> dict[str, str | None]:
         by_name[record.name] = run_id  # later runs of the same name win
         if record.phase and record.kind == "train":
             first_in_phase.setdefault(record.phase, run_id)
+    planned: dict[str, str] = {}
+    relaunches = Relaunches(records) if plans else None
+    for plan in (plans or {}).values():
+        chosen = compare_baseline(plan, records, relaunches)
+        if chosen is not None:
+            for member in phase_members(plan, records):
+                planned.setdefault(member, chosen)
     baselines: dict[str, str | None] = {}
     for run_id, record in records.items():
         named = _named_baseline(record)
+        chosen = None
         if named is not None:
             chosen = named if named in records else by_name.get(named)
-        else:
-            chosen = first_in_phase.get(record.phase) if record.phase else None
+        if chosen is None:
+            chosen = planned.get(run_id) or (first_in_phase.get(record.phase) if record.phase else None)
         baselines[run_id] = chosen if chosen != run_id else None
     return baselines
 

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rundocs.analyse.names import Direction, MetricName, parse_metric_name
+from rundocs.analyse.rules import best_point, metric_axis, resolve_direction
 from rundocs.formatting import format_number as fmt
 
 VALIDATION_SPLITS = ("val", "valid", "validation")
@@ -22,11 +23,12 @@ CLASS_COUNT_KEYS = ("num_classes", "n_classes", "classes", "num_labels")
 
 
 class Curve(NamedTuple):
-    """One metric over the run's x axis (epochs, else steps, else line numbers), NaN rows dropped."""
+    """One metric over its own x axis (``rules.metric_axis``: epoch, step or line), NaN rows dropped."""
 
     metric: MetricName
     x: np.ndarray
     y: np.ndarray
+    axis: str = "epoch"
 
 
 class MetricSummary(NamedTuple):
@@ -36,6 +38,7 @@ class MetricSummary(NamedTuple):
     last: float
     last_at: int
     points: int
+    axis: str = "epoch"
 
 
 class Finding(NamedTuple):
@@ -45,70 +48,80 @@ class Finding(NamedTuple):
 
 
 def x_axis_name(columns: Mapping[str, np.ndarray]) -> str:
+    """The run's main axis: epoch if it logged any, else step, else line (each curve has its own)."""
     if "epoch" in columns:
         return "epoch"
     return "step" if "step" in columns else "line"
 
 
 def get_curves(columns: Mapping[str, np.ndarray], directions: Mapping[str, Direction] | None = None) -> list[Curve]:
-    """The run's metrics as curves; several rows at one x (step-level logs) are averaged."""
-    axis = x_axis_name(columns)
-    x_all = columns[axis] if axis != "line" else np.arange(1, len(next(iter(columns.values()), [])) + 1.0)
+    """The run's metrics as curves, each over its own axis (a per-step ``train_loss`` beside a
+    per-epoch ``val_loss`` keeps its steps); several rows at one x are averaged."""
     curves = []
     for name in sorted(set(columns) - {"epoch", "step", "time"}):
         values = columns[name]
-        keep = ~np.isnan(values) & ~np.isnan(x_all)  # infinities stay: they are findings
-        x, y = x_all[keep], values[keep]
+        axis = metric_axis(columns, name)
+        keep = ~np.isnan(values) & ~np.isnan(axis.x)  # infinities stay: they are findings
+        x, y = axis.x[keep], values[keep]
         if x.size and not (np.diff(x) > 0).all():
             x, y = _mean_per_x(x, y)
-        curves.append(Curve(parse_metric_name(name, directions), x, y))
+        metric = parse_metric_name(name)._replace(direction=resolve_direction(name, overrides=directions))
+        curves.append(Curve(metric, x, y, axis.name))
     return curves
 
 
 def summarize(curve: Curve) -> MetricSummary | None:
+    """Best (``rules.best_point``) and latest value of a curve; None for an empty one."""
     if not curve.y.size:
         return None
-    finite = np.isfinite(curve.y)
-    best: float | None = None
-    best_at: int | None = None
-    if curve.metric.direction and finite.any():
-        candidates = np.where(finite, curve.y, np.inf if curve.metric.direction == "min" else -np.inf)
-        index = int(np.argmin(candidates) if curve.metric.direction == "min" else np.argmax(candidates))
-        best, best_at = float(curve.y[index]), int(curve.x[index])
-    return MetricSummary(curve.metric, best, best_at, float(curve.y[-1]), int(curve.x[-1]), int(curve.y.size))
+    best = best_point(curve.x, curve.y, curve.metric.direction) if curve.metric.direction else None
+    return MetricSummary(
+        curve.metric,
+        best.value if best else None,
+        best.at if best else None,
+        float(curve.y[-1]),
+        int(curve.x[-1]),
+        int(curve.y.size),
+        curve.axis,
+    )
 
 
 def find_findings(
     curves: list[Curve],
     *,
-    axis: str,
+    axis: str = "epoch",
     config: Mapping[str, Any],
     nonfinite: Mapping[str, int],
     planned_epochs: int | None,
     status: str,
+    epochs_done: int | None = None,
 ) -> list[Finding]:
-    """Everything worth a sentence about one run, most alarming first."""
+    """Everything worth a sentence about one run, most alarming first.
+
+    Each sentence names the curve's own axis; ``axis`` is the run's main axis, for a metric
+    that has no curve (logged only as NaN). ``epochs_done`` is ``rules.epochs_done`` of the run.
+    """
     by_name = {curve.metric.name: curve for curve in curves}
     summaries = {name: summarize(curve) for name, curve in by_name.items()}
     findings: list[Finding] = []
     for name, at in sorted(nonfinite.items()):
         curve = by_name.get(name)
         infinite = curve is not None and bool(np.isinf(curve.y[curve.x == at]).any())
+        where = curve.axis if curve is not None else axis
         findings.append(
-            Finding("nonfinite", name, f"{name} became {'infinite' if infinite else 'NaN'} at {axis} {at}.")
+            Finding("nonfinite", name, f"{name} became {'infinite' if infinite else 'NaN'} at {where} {at}.")
         )
     for name, summary in summaries.items():
         if summary is not None and name not in nonfinite:
-            findings += _divergence(summary, by_name[name], axis)
+            findings += _divergence(summary, by_name[name], summary.axis)
     validation = [s for s in summaries.values() if s is not None and s.metric.split in VALIDATION_SPLITS]
     for summary in validation:
-        findings += _after_best(summary, by_name[summary.metric.name], axis)
-    findings += _overfitting(by_name, summaries, axis)
+        findings += _after_best(summary, by_name[summary.metric.name], summary.axis)
+    findings += _overfitting(by_name, summaries)
     findings += _chance_level(validation, config)
-    if axis == "epoch" and planned_epochs and status == "completed":
-        last = max((int(curve.x[-1]) for curve in curves if curve.x.size), default=None)
-        if last is not None and last < planned_epochs:
-            findings.append(Finding("early_stop", None, f"Stopped early at epoch {last} of {planned_epochs} planned."))
+    if planned_epochs and status == "completed" and epochs_done is not None and epochs_done < planned_epochs:
+        text = f"Stopped early after {epochs_done} of {planned_epochs} planned epochs."
+        findings.append(Finding("early_stop", None, text))
     return findings
 
 
@@ -166,22 +179,21 @@ def _after_best(summary: MetricSummary, curve: Curve, axis: str) -> list[Finding
     return []
 
 
-def _overfitting(
-    by_name: Mapping[str, Curve], summaries: Mapping[str, MetricSummary | None], axis: str
-) -> list[Finding]:
-    """Generalisation gap of the first train/validation pair, preferring losses."""
+def _overfitting(by_name: Mapping[str, Curve], summaries: Mapping[str, MetricSummary | None]) -> list[Finding]:
+    """Generalisation gap of the first train/validation pair on one axis, preferring losses."""
     pairs = []
     for name, curve in by_name.items():
         if curve.metric.split != "train" or curve.metric.direction is None:
             continue
         for split in VALIDATION_SPLITS:
             partner = f"{split}_{curve.metric.base}"
-            if partner in by_name:
+            if partner in by_name and by_name[partner].axis == curve.axis:
                 pairs.append((curve.metric.base != "loss", name, partner))
     if not pairs:
         return []
     _, train_name, val_name = min(pairs)
     train, val, val_summary = by_name[train_name], by_name[val_name], summaries[val_name]
+    axis = val.axis
     shared, train_index, val_index = np.intersect1d(train.x, val.x, return_indices=True)
     if not shared.size or val_summary is None or val_summary.best_at is None:
         return []

@@ -43,30 +43,82 @@ def decode_number(value: Any) -> Any:
     return value
 
 
-def to_json_value(value: Any) -> Any:
-    """A config-like value as plain JSON: dataclasses and mappings to objects, tuples to lists.
+#: Nesting deeper than this is written as text: a config that contains itself must not recurse forever.
+_MAX_DEPTH = 64
 
-    Objects JSON cannot hold (paths, enums, classes) become their ``str``.
+
+def to_json_value(value: Any, _depth: int = 0) -> Any:
+    """A config-like value as plain JSON: settings objects to objects, sequences to lists.
+
+    Objects: mappings, dataclasses, ``argparse.Namespace`` and other plain namespaces, attrs
+    classes, pydantic models (``model_dump()``), OmegaConf ``DictConfig``/``ListConfig``
+    (interpolations resolved). Lists: lists, tuples, sets (sorted by text). Numbers: numpy
+    and torch scalars via ``.item()``; non-finite floats as ``encode_float`` writes them.
+    Anything else (paths, enums, classes) becomes its ``str``. Nothing is imported to
+    recognise these types: a value can only be an OmegaConf object if OmegaConf is loaded.
     """
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return encode_float(value)
+    if _depth > _MAX_DEPTH:
+        return _text(value)
+    deeper = _depth + 1
     if isinstance(value, dict):
-        return {str(k): to_json_value(v) for k, v in value.items()}
+        return {_text(k): to_json_value(v, deeper) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return [to_json_value(v) for v in items]
-    if hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
-        import dataclasses
-
-        return to_json_value(dataclasses.asdict(value))
+        items = sorted(value, key=_text) if isinstance(value, set | frozenset) else value
+        return [to_json_value(v, deeper) for v in items]
+    if not isinstance(value, type):
+        fields = _settings_fields(value)
+        if fields is not None:
+            return to_json_value(fields, _depth)
+    if isinstance(value, Mapping):
+        return {_text(k): to_json_value(v, deeper) for k, v in value.items()}
     if hasattr(value, "item") and callable(value.item):  # numpy and torch scalars
         try:
-            return to_json_value(value.item())
-        except (TypeError, ValueError, RuntimeError):
+            return to_json_value(value.item(), deeper)
+        except Exception:  # a multi-element array or a broken item(): written as text
             pass
-    return str(value)
+    return _text(value)
+
+
+def _settings_fields(value: Any) -> dict[str, Any] | list[Any] | None:
+    """The fields of a settings object as a plain dict (or list), or None if it is not one."""
+    kind = type(value)
+    try:
+        if kind.__module__.partition(".")[0] == "omegaconf":
+            from omegaconf import OmegaConf
+
+            try:
+                container: Any = OmegaConf.to_container(value, resolve=True)
+            except Exception:  # an interpolation that does not resolve: kept as written
+                container = OmegaConf.to_container(value, resolve=False)
+            return container if isinstance(container, dict | list) else None
+        if hasattr(kind, "__dataclass_fields__"):
+            import dataclasses
+
+            return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        if hasattr(kind, "__attrs_attrs__"):
+            return {field.name: getattr(value, field.name) for field in kind.__attrs_attrs__}
+        if callable(getattr(kind, "model_dump", None)):  # pydantic 2
+            dumped = value.model_dump()
+            return dumped if isinstance(dumped, dict) else None
+        if callable(getattr(kind, "dict", None)) and hasattr(kind, "__fields__"):  # pydantic 1
+            dumped = value.dict()
+            return dumped if isinstance(dumped, dict) else None
+        if kind.__name__ in ("Namespace", "SimpleNamespace") and hasattr(value, "__dict__"):
+            return dict(vars(value))  # argparse.Namespace, types.SimpleNamespace
+    except Exception:  # a settings object that cannot be read is written as text
+        return None
+    return None
+
+
+def _text(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:  # a __str__ that raises
+        return f"<{type(value).__name__}>"
 
 
 _JSON_LEAVES = frozenset({str, int, float, bool, type(None), list})

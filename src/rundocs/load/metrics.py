@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from rundocs.format.decode import MAX_COUNT, MAX_SECONDS, TooLarge, parse_json
 from rundocs.format.schema import NON_FINITE, STEP_KEYS
 from rundocs.format.validate import check_metrics_line
 from rundocs.load.problems import Problem
@@ -134,9 +135,20 @@ def _only_non_finite_names(values: list[Any]) -> bool:
 
 def _valid_step_values(key: str, values: np.ndarray) -> bool:
     present = values[~np.isnan(values)]
-    if not np.isfinite(present).all() or (present < 0).any():
+    if not np.isfinite(present).all() or (present < 0).any() or (present > _LIMITS[key]).any():
         return False
     return key == "time" or bool((present == np.floor(present)).all())
+
+
+#: The largest ``epoch``, ``step`` and ``time`` a line may hold, as the schema says.
+_LIMITS = {"epoch": MAX_COUNT, "step": MAX_COUNT, "time": MAX_SECONDS}
+
+
+def _too_large(row: Any) -> list[str]:
+    """Metrics of a line whose number overflows a double (``1e400``): each is skipped alone."""
+    if type(row) is not dict:
+        return []
+    return [key for key, value in row.items() if type(value) is TooLarge and key not in STEP_KEYS]
 
 
 def _parse_line_by_line(body: bytes, path: str) -> tuple[ParsedMetrics, list[Problem]]:
@@ -146,10 +158,13 @@ def _parse_line_by_line(body: bytes, path: str) -> tuple[ParsedMetrics, list[Pro
         if not line.strip():
             continue  # blank lines end fragments left by failed writes
         try:
-            row = orjson.loads(line)
+            row = parse_json(line)
         except orjson.JSONDecodeError as error:
             problems.append(Problem(path, number, f"invalid JSON ({error.msg}); line skipped"))
             continue
+        for key in _too_large(row):
+            problems.append(Problem(path, number, f"field {key!r}: too large for a double; value skipped"))
+            del row[key]
         message = check_metrics_line(row)
         if message is not None:
             problems.append(Problem(path, number, f"{message}; line skipped"))

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from rundocs.format.decode import normalise_record, parse_json, range_problems
 from rundocs.format.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
 from rundocs.format.validate import check_record
 from rundocs.load.problems import Problem
@@ -58,10 +59,11 @@ class RunRecord:
 
 
 def read_record(folder: Path) -> tuple[RunRecord | None, dict[str, Any] | None, list[Problem]]:
-    """The record of one run folder and its parsed ``run.json``, or None with the problems."""
+    """The record of one run folder and its parsed ``run.json`` (normalised by the reading rules
+    of ``rundocs.format.decode``), or None with the problems."""
     path = folder / RUN_FILE
     try:
-        data = orjson.loads(path.read_bytes())
+        data = normalise_record(parse_json(path.read_bytes()))
     except FileNotFoundError:
         return None, None, [Problem(str(folder), None, f"no {RUN_FILE}: not a run folder, or its run never started")]
     except orjson.JSONDecodeError as error:
@@ -71,32 +73,26 @@ def read_record(folder: Path) -> tuple[RunRecord | None, dict[str, Any] | None, 
     if isinstance(data, dict) and data.get("format") != FORMAT:
         found = data.get("format")
         return None, None, [Problem(str(path), None, f"unknown format {found!r}: this rundocs reads {FORMAT!r}")]
-    messages = check_record(data)
-    bad_times = [k for k in ("started_at", "updated_at", "ended_at") if not messages and not _valid_time(data.get(k))]
-    messages += [f"field {k!r}: {data[k]!r} is not a valid date and time" for k in bad_times]
+    messages = check_record(data) or range_problems(data)
     if messages:
         return None, None, [Problem(str(path), None, message) for message in messages]
     problems = []
     if data["id"] != folder.name:
         problems.append(Problem(str(path), None, f"id {data['id']!r} differs from its folder; read as {folder.name!r}"))
-    return make_record(data, folder), data, problems
-
-
-def _valid_time(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return _typed(data, folder, has_notes=True), data, problems
 
 
 def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -> RunRecord:
     """A typed record from a ``run.json`` already validated (by ``read_record``, or before the cache).
 
-    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent.
+    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent. The
+    reading rules apply here too (the disk cache keeps records as ``read_record`` returned them,
+    already normalised; a cache written otherwise still reads as the folder would).
     """
+    return _typed(normalise_record(data), folder, has_notes=has_notes)
+
+
+def _typed(data: dict[str, Any], folder: Path, *, has_notes: bool) -> RunRecord:
     error = data.get("error")
     notes = None
     if has_notes:
@@ -130,3 +126,29 @@ def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -
         folder=folder,
         notes=notes,
     )
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A run folder that could not be read, and what its ``run.json`` seems to say about where
+    it belongs (each None when that cannot be told), so the pages that expected it can say so."""
+
+    folder: str
+    name: str | None
+    phase: str | None
+    sweep: str | None
+
+
+def peek_unreadable(folder: Path) -> Unreadable:
+    """Name, phase and sweep of a run folder that ``read_record`` refused, as far as its
+    ``run.json`` still parses; a guess used only to point at the problem, never as a record."""
+    try:
+        data = normalise_record(parse_json(folder.joinpath(RUN_FILE).read_bytes()))
+    except (OSError, ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
+        data = None
+    if type(data) is not dict:
+        return Unreadable(folder.name, None, None, None)
+    texts = {
+        key: value if type(value := data.get(key)) is str and value else None for key in ("name", "phase", "sweep")
+    }
+    return Unreadable(folder.name, **texts)

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rundocs.analyse.state import derive_states
 from rundocs.exceptions import RunFormatError
 from rundocs.load.cache import ParsedRun, Signature, fill_memo_from_disk, forget, read_run_folder, save_memo_to_disk
 from rundocs.load.frames import make_metrics_frame, make_runs_frame
 from rundocs.load.metrics import ParsedMetrics
 from rundocs.load.problems import Problem
-from rundocs.load.records import RunRecord
-from rundocs.load.state import derive_states
+from rundocs.load.records import RunRecord, Unreadable, peek_unreadable
 
 #: Rewriting the disk cache costs about as much as re-reading this many changed folders, so a
 #: build that re-read fewer (of a large folder) leaves the cache as it is; they are re-read next time.
@@ -43,6 +43,8 @@ class Runs:
         root: The runs folder that was read.
         signatures: Per run, the size and mtime of its files: what a page built from it depends on.
         now: The moment the states were judged at.
+        unreadable: Folder name to what can be told of each run folder left out (its problems
+            are in ``problems``), for the pages that expected it.
     """
 
     records: dict[str, RunRecord]
@@ -52,6 +54,7 @@ class Runs:
     root: Path = Path("runs")
     signatures: dict[str, Signature] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    unreadable: dict[str, Unreadable] = field(default_factory=dict)
     _curves: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
@@ -137,7 +140,10 @@ def load_runs(
         states = derive_states(runs, now, stalled_after)
         runs.insert(list(runs.columns).index("status") + 1, "state", states)
     signatures = {item.record.id: item.signature for item in readable if item.record is not None}
-    return Runs(records, runs, metrics, problems, root, signatures, now)
+    unreadable = {
+        name: peek_unreadable(root / name) for name, item in zip(names, parsed, strict=True) if item.record is None
+    }
+    return Runs(records, runs, metrics, problems, root, signatures, now, unreadable)
 
 
 def _start_order(item: ParsedRun) -> tuple[datetime, str]:

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from rundocs.analyse.rules import epochs_done
 from rundocs.format.schema import FORMAT, STEP_KEYS, encode_float, to_json_value
 
 StepName = Literal["epoch", "step"]
@@ -49,8 +51,11 @@ class TrialLayout:
         return [self.metric] if objectives == 1 else [f"{self.metric}_{i}" for i in range(objectives)]
 
     def tags_for(self, study: str, number: int, directions: Sequence[optuna.study.StudyDirection]) -> list[str]:
-        goal = ["goal:" + ("max" if directions[0] == optuna.study.StudyDirection.MAXIMIZE else "min")]
-        return [*self.tags, "optuna", f"study:{study}", f"trial:{number}", *(goal if len(directions) == 1 else [])]
+        """``optuna``, the study and trial, and for one objective its direction and name
+        (``goal:max``, ``objective:val_acc``): what ranks the sweep's trials as Optuna does."""
+        goal = "goal:" + ("max" if directions[0] == optuna.study.StudyDirection.MAXIMIZE else "min")
+        single = [goal, f"objective:{self.metric}"] if len(directions) == 1 else []
+        return [*self.tags, "optuna", f"study:{study}", f"trial:{number}", *single]
 
     def config_for(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any]) -> dict[str, Any]:
         config = {**to_json_value(dict(self.config)), **to_json_value(dict(params))}
@@ -110,11 +115,16 @@ def trial_record(
 
 
 def planned_epochs(trials: Sequence[FrozenTrial], step_name: StepName) -> int | None:
-    """Epochs a complete trial ran (its last step): what every trial was planned to run."""
+    """Epochs a complete trial ran (``rules.epochs_done`` of its steps, counted from 0 or 1):
+    what every trial was planned to run."""
     if step_name != "epoch":
         return None
-    last = [max(t.intermediate_values) for t in trials if t.state == TrialState.COMPLETE and t.intermediate_values]
-    return max(last) if last else None
+    done = [
+        epochs_done(np.array(list(t.intermediate_values), dtype=np.float64))
+        for t in trials
+        if t.state == TrialState.COMPLETE and t.intermediate_values
+    ]
+    return max((n for n in done if n is not None), default=None)
 
 
 def check_values(result: Any, objectives: int) -> tuple[list[float] | None, str]:

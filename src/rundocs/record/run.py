@@ -7,22 +7,22 @@ become a ``RecordingWarning`` and a partial record.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
+import math
 import os
-import sys
+import threading
 import time
 import traceback
-import weakref
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from rundocs import env
-from rundocs.format.schema import FORMAT, KINDS, encode_float, to_json_value
+from rundocs.format.schema import FORMAT, encode_float, to_json_value
+from rundocs.record import exits, fields
 from rundocs.record.environment import capture_environment, get_rank, make_run_id
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
@@ -43,6 +43,10 @@ class Run:
 
     Leaving the block normally marks the run ``completed``; an exception marks it ``failed``
     with its traceback (and is re-raised); ``KeyboardInterrupt`` marks it ``interrupted``.
+    Without ``with``, a run still open when the program ends is ended by how it ends (exit
+    code, uncaught exception), and SIGTERM/SIGHUP record it ``interrupted`` before the
+    program's own handling goes on (``rundocs.record.exits``). Arguments are coerced to what
+    the format accepts, with a warning where that changes them (``rundocs.record.fields``).
     Under torchrun only rank 0 records: on other ranks the object accepts every call and
     writes nothing (``run.active`` is False, ``run.id`` is None).
 
@@ -78,56 +82,59 @@ class Run:
         dir: str | os.PathLike[str] | None = None,  # noqa: A002
         heartbeat_every: float = 30.0,
     ) -> None:
-        self._warn = WarnOnce()
+        self._warn = warn = WarnOnce()
+        self._lock = threading.RLock()  # the record and its writes; reentrant for signal handlers
         self._prefixes: dict[str, str] = {}  # metric name -> its JSON-encoded key and colon
         self._writer: RunWriter | None = None
-        self._heartbeat_every = heartbeat_every
-        self._t0 = self._last_beat = time.monotonic()
+        self._sink: RunWriter | None = None  # what log() writes to: None once the run has ended
+        self._ended = False
+        self._signal: str | None = None
+        self._first_beat = True
+        self._heartbeat_every = fields.clean_seconds(heartbeat_every, warn)
+        self._t0 = time.monotonic()
+        self._last_beat = -math.inf  # the first log() checks the signal handlers (see _heartbeat)
         self.active = get_rank() == 0
         self.id: str | None = None
         self.folder: Path | None = None
         if not self.active:
             self._record: dict[str, Any] = {}
             return
-        if kind not in KINDS:
-            self._warn("kind", f"kind must be one of {list(KINDS)}, got {kind!r}; recording 'train'")
-            kind = "train"
         started = _now()
+
+        def new_id() -> str:
+            return fields.clean_id(make_run_id(), warn) or make_run_id(started).partition("_")[0]
+
         root = Path(dir if dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs"))
-        folder = create_run_folder(root, id or make_run_id(started), make_run_id, self._warn)
+        run_id = fields.clean_id(id, warn) or new_id()
+        folder = create_run_folder(root, run_id, new_id, warn)
         if folder is not None:
             self.folder = folder
-            self._writer = RunWriter(folder, self._warn)
-        self.id = folder.name if folder is not None else (id or make_run_id(started))
-        if isinstance(evaluates, str):
-            evaluates = [evaluates]
+            self._writer = self._sink = RunWriter(folder, warn, self._lock)
+        self.id = folder.name if folder is not None else run_id
         self._record = {
             "format": FORMAT,
             "id": self.id,
-            "name": str(name) if name else self.id,
-            "kind": kind,
-            "phase": phase,
-            "sweep": sweep,
-            "tags": [str(tag) for tag in tags],
-            "config": to_json_value(dict(config) if isinstance(config, Mapping) else config) or {},
+            "name": fields.clean_name(name, self.id),
+            "kind": fields.clean_kind(kind, warn),
+            "phase": fields.clean_label(phase, warn, "phase"),
+            "sweep": fields.clean_label(sweep, warn, "sweep"),
+            "tags": fields.clean_tags(tags, warn),
+            "config": self._config(config),
             "status": "running",
             "started_at": _iso(started),
             "updated_at": _iso(started),
             "ended_at": None,
-            "epochs": epochs,
+            "epochs": fields.clean_epochs(epochs, warn),
             "summary": {},
-            "evaluates": [str(run_id) for run_id in evaluates or ()],
-            "restarts": restarts,
+            "evaluates": fields.clean_ids(evaluates, warn, "evaluates"),
+            "restarts": fields.clean_id(restarts, warn, "restarts"),
             "error": None,
             "env": capture_environment(),
             "checkpoints": [],
-            "warnings": self._warn.messages,
+            "warnings": warn.messages,
         }
-        if not isinstance(self._record["config"], dict):
-            self._warn("config", f"config must be a mapping or a dataclass, got {type(config).__name__}")
-            self._record["config"] = {"value": self._record["config"]}
         self._write_record()
-        _track_open_run(self)
+        exits.track(self)
 
     # -- the training loop --------------------------------------------------------------
 
@@ -135,9 +142,13 @@ class Run:
         """Append one line of metrics: ``run.log(epoch=3, train_loss=0.41, val_acc=0.88)``.
 
         Values may be Python or numpy numbers or one-element tensors. Anything else is
-        dropped with a warning (once per metric). Non-finite floats are kept.
+        dropped with a warning (once per metric). Non-finite floats are kept. After ``end()``
+        nothing is written (one warning).
         """
-        if self._writer is None:
+        sink = self._sink
+        if sink is None:
+            if self._ended:
+                self._warn("after-end-log", "log() after end() does nothing; the line was not recorded")
             return
         now = time.monotonic()
         parts = []
@@ -173,7 +184,7 @@ class Run:
                 prefix = prefixes[key] = json.dumps(key, ensure_ascii=False) + ":"
             parts.append(prefix + text)
         data = ("{" + ",".join(parts) + "}\n").encode()
-        fd = self._writer.fast_fd
+        fd = sink.fast_fd
         written = 0
         if fd is not None:
             try:
@@ -181,65 +192,76 @@ class Run:
             except OSError:
                 written = 0  # nothing was written: the writer's path retries and warns
         if written != len(data):
-            self._writer.append_metrics(data[written:])
+            sink.append_metrics(data[written:])
         if now - self._last_beat >= self._heartbeat_every:
             self._last_beat = now
-            self._writer.sync()
-            self._write_record()
+            self._heartbeat(sink)
 
     def summary(self, **values: Any) -> None:
         """Record final numbers of the run (``test_acc=0.91``); written at once."""
-        if not self.active:
+        if not self._open("summary"):
             return
-        for key, value in values.items():
-            number = self._coerce(key, value)
-            if number is not _DROP:
-                self._record["summary"][key] = number
-        self._write_record()
+        with self._lock:
+            for key, value in values.items():
+                number = self._coerce(key, value)
+                if number is not _DROP:
+                    self._record["summary"][key] = number
+            self._write_record()
 
     def update(self, *, config: Mapping[str, Any] | Any = None, tags: Iterable[str] = ()) -> None:
         """Replace the config and add tags after the run started (a search suggests settings,
         or prunes a trial, once the run is open). Written to ``run.json`` at once."""
-        if not self.active:
+        if not self._open("update"):
             return
-        if config is not None:
-            self._record["config"] = to_json_value(dict(config) if isinstance(config, Mapping) else config) or {}
-        new = [str(tag) for tag in tags if str(tag) not in self._record["tags"]]
-        self._record["tags"] = [*self._record["tags"], *new]
-        self._write_record()
+        with self._lock:
+            if config is not None:
+                self._record["config"] = self._config(config)
+            self._record["tags"] = fields.clean_tags([*self._record["tags"], *fields.items_of(tags)], self._warn)
+            self._write_record()
 
     def record_checkpoint(
         self, path: str | os.PathLike[str], *, sha256: str, size: int, epoch: int | None, arch: Any
     ) -> None:
         """Add a checkpoint to ``run.json`` (``rundocs.torch.save_checkpoint`` calls this)."""
-        if not self.active:
+        if not self._open("record_checkpoint"):
             return
+        arch_json = to_json_value(arch)
         entry = {
             "path": self._relative(path),
-            "epoch": epoch,
-            "sha256": sha256,
-            "bytes": size,
-            "arch": to_json_value(arch),
+            "epoch": fields.as_int(epoch),
+            "sha256": str(sha256),
+            "bytes": fields.as_int(size),
+            "arch": arch_json if isinstance(arch_json, dict) or arch_json is None else {"value": arch_json},
         }
-        self._record["checkpoints"] = [c for c in self._record["checkpoints"] if c["path"] != entry["path"]]
-        self._record["checkpoints"].append(entry)
-        self._write_record()
+        with self._lock:
+            self._record["checkpoints"] = [c for c in self._record["checkpoints"] if c["path"] != entry["path"]]
+            self._record["checkpoints"].append(entry)
+            self._write_record()
 
     def end(self, status: str = "completed", error: BaseException | None = None) -> None:
-        """Finish the run; later calls do nothing. The context manager calls this for you."""
-        if not self.active or self._record["status"] != "running":
+        """Finish the run; later calls do nothing. The context manager calls this for you.
+
+        ``status`` is one of ``completed``, ``failed``, ``interrupted``; common synonyms
+        (``"succeeded"``, ``"error"``, ``"killed"``...) are mapped, anything else is recorded
+        as ``failed`` with a warning. A run a signal interrupted stays ``interrupted``.
+        """
+        if not self.active:
             return
-        self._record["status"] = status
-        self._record["ended_at"] = self._record["updated_at"] = _iso(_now())
-        if error is not None:
-            self._record["error"] = {
-                "type": type(error).__name__,
-                "message": str(error),
-                "traceback": "".join(traceback.format_exception(error)),
-            }
-        if self._writer is not None:
-            self._writer.finish(self._record)
-        _open_runs.discard(self)
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+            self._sink = None
+            status = fields.clean_status(status, self._warn)
+            if self._signal is None:
+                self._record["status"] = status
+                self._record["error"] = fields.error_record(error)
+            self._record["ended_at"] = self._record["updated_at"] = _iso(_now())
+            if self._writer is not None:
+                record = fields.checked(self._record, self._warn)
+                if record is not None:
+                    self._writer.finish(record)
+        exits.untrack(self)
 
     @property
     def status(self) -> str | None:
@@ -294,11 +316,73 @@ class Run:
                 pass
         return str(resolved)
 
+    def _open(self, method: str) -> bool:
+        """Whether a call may change the record: active and not ended (else one warning)."""
+        if self._ended:
+            self._warn(f"after-end-{method}", f"{method}() after end() does nothing")
+        return self.active and not self._ended
+
+    def _config(self, config: Any) -> dict[str, Any]:
+        try:
+            value = to_json_value(config)
+        except Exception as error:  # a config that cannot be read must not stop training
+            self._warn("config-read", f"cannot read config ({type(error).__name__}: {error}); recorded as {{}}")
+            return {}
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self._warn("config", f"config must be a mapping or a settings object, got {type(config).__name__}")
+            return {"value": value}
+        return value
+
+    def _heartbeat(self, sink: RunWriter) -> None:
+        """Refresh ``updated_at``, sync the metrics, and put the signal handlers back in front
+        if the program replaced them. The first call (the first ``log``) only does the last."""
+        exits.guard_signals()
+        if self._first_beat:
+            self._first_beat = False
+            self._last_beat = self._t0
+            return
+        sink.sync()
+        with self._lock:
+            self._write_record()
+
     def _write_record(self) -> None:
         if self._writer is None:
             return
         self._record["updated_at"] = _iso(_now())
-        self._writer.write_record(self._record)
+        record = fields.checked(self._record, self._warn)
+        if record is not None:
+            self._writer.write_record(record)
+
+    # -- called by rundocs.record.exits -------------------------------------------------
+
+    def _end_at_exit(self, error: BaseException | None) -> None:
+        """The program ends with this run open: ``error`` is why, if it failed."""
+        self.end(*_status_of(error))
+
+    def _signalled(self, name: str, frame: FrameType | None) -> None:
+        """A terminating signal arrived: record the run as interrupted by it, at once.
+
+        The run stays open (the program's own handler may let it log on); ``end`` keeps the
+        status. A run whose final record is written already is only written again, in case
+        the write the signal interrupted had not landed.
+        """
+        writer = self._writer
+        if writer is None:
+            return
+        with self._lock:
+            if writer.finished:
+                writer.rewrite_latest()
+                return
+            if self._signal is None:
+                self._signal = name
+                self._record["status"] = "interrupted"
+                self._record["ended_at"] = _iso(_now())
+                stack = "".join(traceback.format_stack(frame)) if frame is not None else None
+                self._record["error"] = {"type": "Signal", "message": name, "traceback": stack}
+            writer.sync()
+            self._write_record()
 
 
 def _now() -> datetime:
@@ -317,31 +401,3 @@ def _status_of(exc: BaseException | None) -> tuple[str, BaseException | None]:
     if isinstance(exc, SystemExit) and exc.code in (0, None):
         return "completed", None
     return "failed", exc
-
-
-# Runs used without ``with`` are still ended: failed if an uncaught exception ended the
-# program, completed otherwise. A killed process ends nothing and later reads as stalled.
-_open_runs: weakref.WeakSet[Run] = weakref.WeakSet()
-_uncaught: list[BaseException] = []
-_hooks_installed = False
-
-
-def _track_open_run(run: Run) -> None:
-    global _hooks_installed
-    if not _hooks_installed:
-        _hooks_installed = True
-        previous = sys.excepthook
-
-        def record_uncaught(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-            _uncaught.append(value)
-            previous(kind, value, tb)
-
-        sys.excepthook = record_uncaught
-        atexit.register(_end_open_runs)
-    _open_runs.add(run)
-
-
-def _end_open_runs() -> None:
-    status, error = _status_of(_uncaught[-1] if _uncaught else None)
-    for run in list(_open_runs):
-        run.end(status, error)

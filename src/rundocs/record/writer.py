@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ _ID_ATTEMPTS = 20
 RESERVE_FILE = ".reserve"
 RESERVE_BYTES = 64 * 1024
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_temporary_names = itertools.count()  # one temporary file per write, even for a write nested in another
 
 
 def create_run_folder(root: Path, run_id: str, make_id: Callable[[], str], warn: WarnOnce) -> Path | None:
@@ -57,41 +60,81 @@ def create_run_folder(root: Path, run_id: str, make_id: Callable[[], str], warn:
 
 
 class RunWriter:
-    """Writes one run folder. Thread-safe; never raises ``OSError``."""
+    """Writes one run folder. Thread-safe; never raises ``OSError``.
 
-    def __init__(self, folder: Path, warn: WarnOnce) -> None:
+    Every write happens under one reentrant lock (a ``Run`` passes its own, so that changes
+    to the record and its writes are serialised together). After ``finish`` nothing more is
+    written: a late heartbeat cannot replace the final record with an older copy, and a late
+    metrics line is dropped. The lock is reentrant because a signal handler runs on the main
+    thread, possibly in the middle of a write: a write nested in another is completed by the
+    outer one re-writing the newest record last.
+    """
+
+    def __init__(self, folder: Path, warn: WarnOnce, lock: threading.RLock | None = None) -> None:
         self.folder = folder
         self._warn = warn
-        self._lock = threading.Lock()
+        self.lock = lock if lock is not None else threading.RLock()
+        #: True once the final record is written (or being written): later writes do nothing.
+        self.finished = False
+        self._latest: bytes | None = None  # the newest encoded record
+        self._generation = 0  # counts stored records, to notice a write nested in another
         self._metrics: Any = None  # raw, unbuffered file: one write() per line reaches the OS
         self._torn = False  # the last metrics write may have left half a line
         #: The metrics file's descriptor while it is open and healthy: ``Run.log`` writes a
         #: whole line to it with one ``os.write`` (an O_APPEND write is one atomic append, so
         #: threads cannot interleave inside a line) and falls back to ``append_metrics`` on
-        #: anything else. None before the file is open and after any failed write.
+        #: anything else. None before the file is open, after any failed write and after
+        #: ``finish``; a number read before ``finish`` never reaches another file (see ``_retire``).
         self.fast_fd: int | None = None
         self._reserve: Path | None = _make_reserve(folder / RESERVE_FILE)
 
-    def write_record(self, record: dict[str, Any]) -> None:
-        """Replace ``run.json``: write a temporary file, fsync it, rename it over the old one."""
-        try:
-            data = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False).encode() + b"\n"
-        except (TypeError, ValueError) as error:  # a value slipped past the encoders: a bug, not fatal
-            self._warn("encode-record", f"cannot encode run.json: {error}")
-            return
+    def write_record(self, record: dict[str, Any], *, final: bool = False) -> None:
+        """Replace ``run.json``: write a temporary file, fsync it, rename it over the old one.
+
+        ``final`` marks the last record: every later call does nothing.
+        """
+        with self.lock:
+            if self.finished:
+                return
+            try:
+                data = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False).encode() + b"\n"
+            except (TypeError, ValueError) as error:  # a value slipped past the encoders: a bug, not fatal
+                self._warn("encode-record", f"cannot encode run.json: {error}")
+                self.finished = final
+                return
+            self._latest = data  # before the flag: a signal handler that sees the flag rewrites this
+            self.finished = final
+            self._store(data)
+
+    def rewrite_latest(self) -> None:
+        """Write the newest record again; a signal handler calls this before the process dies,
+        in case the write it interrupted has not reached its rename yet."""
+        with self.lock:
+            if self._latest is not None:
+                self._store(self._latest)
+
+    def _store(self, data: bytes) -> None:
+        self._generation += 1
+        mine = self._generation
+        self._latest = data
+        self._replace(data)
+        while self._generation != mine:  # a nested write ran meanwhile: the newest must land last
+            mine = self._generation
+            self._replace(self._latest)
+
+    def _replace(self, data: bytes) -> None:
         target = self.folder / RUN_FILE
-        temporary = self.folder / f".{RUN_FILE}.{os.getpid()}.tmp"
-        with self._lock:
+        temporary = self.folder / f".{RUN_FILE}.{os.getpid()}.{next(_temporary_names)}.tmp"
+        try:
+            _replace_file(temporary, target, data)
+        except OSError as error:
+            if error.errno not in _DISK_FULL or not self._release_reserve():
+                self._warn(f"record-{error.errno}", f"cannot write {target}: {error}; keeping the last good copy")
+                return
             try:
                 _replace_file(temporary, target, data)
-            except OSError as error:
-                if error.errno not in _DISK_FULL or not self._release_reserve():
-                    self._warn(f"record-{error.errno}", f"cannot write {target}: {error}; keeping the last good copy")
-                    return
-                try:
-                    _replace_file(temporary, target, data)
-                except OSError as retry_error:
-                    self._warn("record-full", f"cannot write {target}: {retry_error}; keeping the last good copy")
+            except OSError as retry_error:
+                self._warn("record-full", f"cannot write {target}: {retry_error}; keeping the last good copy")
 
     def _release_reserve(self) -> bool:
         """Free the reserve so a record can still be written; False if none was left."""
@@ -102,9 +145,9 @@ class RunWriter:
         return True
 
     def append_metrics(self, line: bytes) -> None:
-        """Append one complete JSON line (ending in a newline)."""
-        with self._lock:
-            if self._metrics is None and not self._open_metrics():
+        """Append one complete JSON line (ending in a newline); dropped after ``finish``."""
+        with self.lock:
+            if self.finished or (self._metrics is None and not self._open_metrics()):
                 return
             if self._torn:  # end the fragment left by a failed write, so it stays one bad line
                 line = b"\n" + line
@@ -123,8 +166,8 @@ class RunWriter:
 
     def sync(self) -> None:
         """Push appended metrics to stable storage (called at heartbeats and at the end)."""
-        with self._lock:
-            if self._metrics is None:
+        with self.lock:
+            if self._metrics is None or self.finished:
                 return
             try:
                 os.fsync(self._metrics.fileno())
@@ -132,18 +175,40 @@ class RunWriter:
                 self._warn(f"fsync-{error.errno}", f"cannot fsync {self.folder / METRICS_FILE}: {error}")
 
     def finish(self, record: dict[str, Any]) -> None:
-        """Sync and close the metrics, write the final record, then drop the reserve."""
-        self.sync()
-        with self._lock:
-            if self._metrics is not None:
-                with contextlib.suppress(OSError):
-                    self._metrics.close()
-                self._metrics = None
-                self.fast_fd = None
-        self.write_record(record)
-        if self._reserve is not None:
-            _remove_quietly(self._reserve)
-            self._reserve = None
+        """Sync and retire the metrics, write the final record, then drop the reserve."""
+        with self.lock:
+            if self.finished:
+                return
+            self.sync()
+            self._retire()
+            self.write_record(record, final=True)
+            if self._reserve is not None:
+                _remove_quietly(self._reserve)
+                self._reserve = None
+
+    def _retire(self) -> None:
+        """Stop writing metrics without freeing the descriptor's number.
+
+        Another thread may have read ``fast_fd`` just before ``finish`` and write to it just
+        after. Had the descriptor been closed, the number could already name another file
+        (a checkpoint, the next run's metrics). It is pointed at ``/dev/null`` instead, and
+        closed only when the writer itself is collected, when no caller can hold it any more.
+        """
+        self.fast_fd = None
+        metrics, self._metrics = self._metrics, None
+        if metrics is None:
+            return
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, metrics.fileno())
+            finally:
+                os.close(null)
+        except OSError:
+            with contextlib.suppress(OSError):
+                metrics.close()
+            return
+        weakref.finalize(self, _close_quietly, metrics)
 
     def _open_metrics(self) -> bool:
         path = self.folder / METRICS_FILE
@@ -153,6 +218,11 @@ class RunWriter:
             self._warn(f"open-metrics-{error.errno}", f"cannot open {path}: {error}")
             return False
         return True
+
+
+def _close_quietly(file: Any) -> None:
+    with contextlib.suppress(OSError):
+        file.close()
 
 
 def _make_reserve(path: Path) -> Path | None:

@@ -25,6 +25,7 @@ _SPLIT_ORDER = ("train", "val", "valid", "validation", "test", "ood", "eval", "d
 
 class _PanelInfo(NamedTuple):
     base: str
+    axis: str
     traces: list[tuple[str, np.ndarray, np.ndarray]]
 
 
@@ -47,21 +48,30 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tu
 
 
 def get_panels(curves: Sequence[Curve]) -> list[_PanelInfo]:
-    """One panel per base metric (loss first), one trace per split, train first."""
-    panels: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
-    for curve in sorted(curves, key=lambda c: (c.metric.base != "loss", c.metric.base, _split_rank(c.metric.split))):
+    """One panel per base metric and x axis (loss first, epochs before steps), one trace per
+    split, train first: a per-step ``train_loss`` and a per-epoch ``val_loss`` get a panel each."""
+
+    def order(c: Curve) -> tuple[Any, ...]:
+        return (c.metric.base != "loss", c.metric.base, _axis_rank(c.axis), _split_rank(c.metric.split))
+
+    panels: dict[tuple[str, str], list[tuple[str, np.ndarray, np.ndarray]]] = {}
+    for curve in sorted(curves, key=order):
         if curve.x.size:
             x, y = downsample(curve.x, curve.y)
-            panels.setdefault(curve.metric.base, []).append((curve.metric.name, x, y))
-    return [_PanelInfo(base, traces) for base, traces in panels.items()]
+            panels.setdefault((curve.metric.base, curve.axis), []).append((curve.metric.name, x, y))
+    return [_PanelInfo(base, axis, traces) for (base, axis), traces in panels.items()]
 
 
-def plot_curves(curves: Sequence[Curve], axis: str) -> dict[str, Any] | None:
-    """Train vs validation curves, a panel per metric; None when there is nothing to draw."""
+def plot_curves(curves: Sequence[Curve], axis: str | None = None) -> dict[str, Any] | None:
+    """Train vs validation curves, a panel per metric and x axis; None when there is nothing to
+    draw. Panels on the same axis zoom together; each axis is titled with its own name
+    (``axis`` is unused: every curve carries its own)."""
     panels = get_panels(curves)
     if not panels:
         return None
     rows = len(panels)
+    mixed = len({panel.axis for panel in panels}) > 1
+    first_of: dict[str, str] = {}
     gap = 0.08 if rows > 1 else 0.0
     height = (1 - gap * (rows - 1)) / rows
     data: list[dict[str, Any]] = []
@@ -74,9 +84,12 @@ def plot_curves(curves: Sequence[Curve], axis: str) -> dict[str, Any] | None:
     for row, panel in enumerate(panels, start=1):
         suffix = "" if row == 1 else str(row)
         top = 1 - (row - 1) * (height + gap)
-        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "title": {"text": axis} if row == rows else {}}
-        if row > 1:
-            layout[f"xaxis{suffix}"]["matches"] = "x"
+        titled = mixed or row == rows
+        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "title": {"text": panel.axis} if titled else {}}
+        if panel.axis in first_of:
+            layout[f"xaxis{suffix}"]["matches"] = first_of[panel.axis]
+        else:
+            first_of[panel.axis] = f"x{suffix}"
         domain = [max(round(top - height, 4), 0.0) + 0.0, round(top, 4)]
         layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "domain": domain, "title": {"text": panel.base}}
         for name, x, y in panel.traces:
@@ -120,6 +133,10 @@ def _array_json(values: np.ndarray) -> str:
     text = np.char.mod("%.6g", values.astype(np.float64)).astype(object)  # room for "null"
     text[~np.isfinite(values)] = "null"
     return "[" + ",".join(text.tolist()) + "]"
+
+
+def _axis_rank(axis: str) -> int:
+    return ("epoch", "step", "line").index(axis) if axis in ("epoch", "step", "line") else 3
 
 
 def _split_rank(split: str | None) -> int:

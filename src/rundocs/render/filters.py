@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from rundocs.formatting import format_number
+from rundocs.formatting import format_duration, format_number
 
 #: Characters that would start Markdown syntax inside a table cell or a line of text.
 _HEADING = re.compile(r"^(#{1,4} )", re.MULTILINE)
@@ -70,18 +70,6 @@ def comment(value: Any) -> Markup:
     return Markup(str(value).replace("--", "- -").replace(">", "&gt;"))
 
 
-def duration(seconds: Any) -> str:
-    """Wall time in the largest sensible unit: ``42 s``, ``12 min``, ``3.4 h``."""
-    if seconds is None:
-        return ""
-    value = float(seconds)
-    if value < 120:
-        return f"{value:.0f} s"
-    if value < 7200:
-        return f"{value / 60:.0f} min"
-    return f"{value / 3600:.1f} h"
-
-
 def signed(value: Any) -> str:
     """A difference with its sign: ``+0.031``, ``-1.2``."""
     text = format_number(value)
@@ -89,7 +77,7 @@ def signed(value: Any) -> str:
 
 
 FILTERS = {
-    "duration": duration,
+    "duration": format_duration,
     "signed": signed,
     "comment": comment,
     "cell": cell,

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from rundocs.analyse.baseline import ConfigRow, diff_config
-from rundocs.analyse.curves import MetricSummary, find_findings, get_curves, summarize, x_axis_name
+from rundocs.analyse.curves import VALIDATION_SPLITS, MetricSummary, find_findings, get_curves, summarize, x_axis_name
 from rundocs.analyse.names import Direction
-from rundocs.formatting import format_number
+from rundocs.analyse.rules import Relaunches, epochs_done
+from rundocs.formatting import format_duration, format_number
 from rundocs.load.records import RunRecord
 from rundocs.load.runs import Runs
 from rundocs.render.figures import figure_json, plot_curves
@@ -41,6 +41,7 @@ class LogEntry:
     progress: str
     results: str
     error: str | None
+    relaunched_as: str | None = None  # the run that relaunched this one (rules.Relaunches)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class RunPage:
     title: str
     entry: LogEntry
     record: RunRecord
-    axis: str
+    axis: str | None  # the x axis every metric shares; None when they differ (each names its own)
     summaries: list[MetricSummary]
     findings: list[str]
     figure: str | None
@@ -58,11 +59,28 @@ class RunPage:
     ended: str | None
     duration: str | None
     env_rows: list[tuple[str, str]]
+    relaunch_of: str | None = None  # the run this one relaunches, when rules.Relaunches accepts it
+    relaunched_as: str | None = None
 
 
 def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
-    """The derived columns that pages show, per run, read from the frame once."""
-    return runs.rows("state", "last_epoch", "duration_s", "nonfinite")
+    """The derived columns that pages show, per run, read from the frame once, with each run's
+    place in its relaunch chain (``relaunch_of``, ``relaunched_as``)."""
+    facts = runs.rows("state", "last_epoch", "duration_s", "nonfinite")
+    relaunches = Relaunches(runs.records)
+    for run_id, fact in facts.items():
+        fact["relaunch_of"] = relaunches.restarts.get(run_id)
+        fact["relaunched_as"] = relaunches.restarted_by.get(run_id)
+    return facts
+
+
+def progress(runs: Runs, run_id: str) -> str:
+    """``E010/010``: epochs done (``rules.epochs_done``, 0- or 1-based logs) of those planned."""
+    record = runs.records[run_id]
+    done = epochs_done(runs.curves(run_id).get("epoch"), record.epochs)
+    if done is None:
+        return ""
+    return f"E{done:03d}" + (f"/{record.epochs:03d}" if record.epochs else "")
 
 
 def make_log_entry(
@@ -70,9 +88,6 @@ def make_log_entry(
 ) -> LogEntry:
     record = runs.records[run_id]
     last: Any = facts["last_epoch"]
-    progress = ""
-    if not pd.isna(last):
-        progress = f"E{int(last):03d}" + (f"/{record.epochs:03d}" if record.epochs else "")
     return LogEntry(
         id=run_id,
         name=record.name,
@@ -80,9 +95,10 @@ def make_log_entry(
         kind=record.kind,
         phase=record.phase,
         state=str(facts["state"]),
-        progress=progress,
+        progress=progress(runs, run_id),
         results=_key_results(runs, run_id, directions),
         error=_error_line(record, None if pd.isna(last) else int(last)),
+        relaunched_as=facts.get("relaunched_as"),
     )
 
 
@@ -96,25 +112,26 @@ def make_run_page(
 ) -> RunPage:
     record = runs.records[run_id]
     columns = runs.curves(run_id)
-    axis = x_axis_name(columns) if columns else "epoch"
     curves = get_curves(columns, directions) if columns else []
     summaries = [s for s in map(summarize, curves) if s is not None]
     findings = find_findings(
         curves,
-        axis=axis,
+        axis=x_axis_name(columns),
         config=record.config,
         nonfinite=facts["nonfinite"],
         planned_epochs=record.epochs,
         status=record.status,
+        epochs_done=epochs_done(columns.get("epoch"), record.epochs),
     )
-    spec = plot_curves(curves, axis)
+    axes = {summary.axis for summary in summaries}
+    spec = plot_curves(curves)
     baseline = runs.records[baseline_id] if baseline_id else None
     duration: Any = facts["duration_s"]
     return RunPage(
         title=record.name if _PLAIN_TITLE.fullmatch(record.name) else f"Run {run_id}",
         entry=entries[run_id],
         record=record,
-        axis=axis,
+        axis=axes.pop() if len(axes) == 1 else (None if axes else "epoch"),
         summaries=summaries,
         findings=[finding.text for finding in findings],
         figure=figure_json(spec) if spec else None,
@@ -122,8 +139,10 @@ def make_run_page(
         baseline=entries[baseline_id] if baseline_id else None,
         started=_utc(record.started_at),
         ended=_utc(record.ended_at) if record.ended_at else None,
-        duration=_duration(duration) if not pd.isna(duration) else None,
+        duration=format_duration(duration) if not pd.isna(duration) else None,
         env_rows=_env_rows(record.env),
+        relaunch_of=facts.get("relaunch_of"),
+        relaunched_as=facts.get("relaunched_as"),
     )
 
 
@@ -156,12 +175,11 @@ def _key_results(runs: Runs, run_id: str, directions: dict[str, Direction] | Non
     columns = runs.curves(run_id)
     if not columns:
         return ""
-    axis = x_axis_name(columns)
     parts = []
     for curve in get_curves(columns, directions):
         summary = summarize(curve)
-        if summary and summary.best is not None and curve.metric.split in ("val", "valid", "validation"):
-            parts.append(f"best {curve.metric.name}={format_number(summary.best)} ({axis} {summary.best_at})")
+        if summary and summary.best is not None and curve.metric.split in VALIDATION_SPLITS:
+            parts.append(f"best {curve.metric.name}={format_number(summary.best)} ({curve.axis} {summary.best_at})")
     return ", ".join(parts[:4])
 
 
@@ -178,10 +196,3 @@ def _error_line(record: RunRecord, last_epoch: int | None) -> str | None:
 
 def _utc(moment: Any) -> str:
     return pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(np.round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"

@@ -7,13 +7,15 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from math import isnan
+from datetime import UTC, datetime
+from math import isfinite
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rundocs.analyse.phases import Attempt, CompareRow, GateResult, PhaseReport
+from rundocs.analyse.gates import GateResult
+from rundocs.analyse.phases import Attempt, CompareRow, PhaseReport
 from rundocs.format.schema import flatten
+from rundocs.formatting import format_duration
 from rundocs.load.plans import COLOURS
 from rundocs.load.problems import Problem
 
@@ -128,7 +130,7 @@ def _comparison_priority(rows: Sequence[CompareRow], best_by: tuple[str, str] | 
         metric, goal = best_by
         sign = 1 if goal == "min" else -1
         scored = [(row.values.get(metric), row.run_id) for row in rows]
-        ordered = sorted((sign * value, run_id) for value, run_id in scored if value is not None and not isnan(value))
+        ordered = sorted((sign * value, run_id) for value, run_id in scored if value is not None and isfinite(value))
         rank = {run_id: position for position, (_, run_id) in enumerate(ordered)}
     return lambda row: (not (row.is_baseline or row.best), rank.get(row.run_id, len(rows)))
 
@@ -168,14 +170,14 @@ def _mermaid(text: str) -> str:
 
 def _attempt_row(label: str, attempt: Attempt, now: datetime) -> AttemptRow:
     progress = ""
-    if attempt.last_epoch is not None:
+    if attempt.epochs_done is not None:
         planned = f"/{attempt.planned_epochs:03d}" if attempt.planned_epochs else ""
-        progress = f"E{attempt.last_epoch:03d}{planned}"
+        progress = f"E{attempt.epochs_done:03d}{planned}"
     if attempt.latest:
         progress = f"{progress} {attempt.latest}".strip()
     note = attempt.error or ""
     if attempt.state == "running" and attempt.eta is not None:
-        note = f"about {_duration(attempt.eta)} left at the current epoch rate"
+        note = f"about {format_duration(attempt.eta)} left at the current epoch rate"
     return AttemptRow(
         label, attempt, attempt.state, progress, _time(attempt.started), _time(attempt.last_activity), note
     )
@@ -183,8 +185,3 @@ def _attempt_row(label: str, attempt: Attempt, now: datetime) -> AttemptRow:
 
 def _time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _duration(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"

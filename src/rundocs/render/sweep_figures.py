@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rundocs.analyse.sweeps import SweepReport, group_levels
+from rundocs.analyse.sweep_groups import group_levels
+from rundocs.analyse.sweeps import SweepReport
 from rundocs.load.runs import Runs
 from rundocs.render.figures import downsample
 
@@ -36,12 +37,12 @@ def plot_sweep_curves(report: SweepReport, runs: Runs, dimension: str | None) ->
 
 
 def plot_best_by_level(report: SweepReport, dimension: str) -> dict[str, Any] | None:
-    """The best value of every run, one box per value of ``dimension`` (points shown when few)."""
-    scores = {s.run_id: s.best for s in report.scores}
+    """The score of every run, one box per value of ``dimension`` (points shown when few)."""
+    scores = {s.run_id: s.score for s in report.scores}
     points: str | bool = "all" if len(report.scores) <= MAX_BOX_POINTS else False
     data = []
     for index, (label, ids) in enumerate(group_levels(dimension, report.settings).items()):
-        values = [value for i in ids if (value := scores[i]) is not None]
+        values = [value for i in ids if (value := scores[i]) is not None and np.isfinite(value)]
         if values:
             box = {"type": "box", "name": label, "y": np.array(values, dtype=float), "boxpoints": points}
             data.append({**box, "jitter": 0.3, "pointpos": 0, "marker": {"color": PALETTE[index % len(PALETTE)]}})
@@ -54,11 +55,11 @@ def plot_best_by_level(report: SweepReport, dimension: str) -> dict[str, Any] | 
 
 def plot_parallel(report: SweepReport) -> dict[str, Any] | None:
     """Parallel coordinates over the dimensions and the target metric (two dimensions or more)."""
-    scored = [s for s in report.scores if s.best is not None and np.isfinite(s.best)]
+    scored = [s for s in report.scores if s.score is not None and np.isfinite(s.score)]
     if len(report.dimensions) < 2 or not scored:
         return None
     axes = [_axis(key, [report.settings[s.run_id].get(key) for s in scored]) for key in report.dimensions]
-    metric = np.array([s.best for s in scored], dtype=float)
+    metric = np.array([s.score for s in scored], dtype=float)
     axes.append({"label": report.metric, "values": metric})
     line = {"color": metric, "colorscale": "Viridis", "reversescale": report.goal == "min", "showscale": True}
     layout = _layout(f"settings and best {report.metric}", "", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -9,7 +10,9 @@ from typing import Any
 
 import yaml
 
-from rundocs.analyse.sweeps import ConfigStats, LevelRow, RunScore, SweepReport
+from rundocs.analyse.sweep_groups import label
+from rundocs.analyse.sweep_scores import RunScore
+from rundocs.analyse.sweeps import ConfigStats, LevelRow, SweepReport
 from rundocs.load.runs import Runs
 from rundocs.render.figures import figure_json
 from rundocs.render.sweep_figures import plot_best_by_level, plot_parallel, plot_sweep_curves
@@ -22,7 +25,7 @@ PARAMETER_COUNT_KEYS = ("n_params", "num_params", "params", "parameters", "param
 @dataclass(frozen=True)
 class TrialRow:
     score: RunScore
-    settings: list[Any]
+    settings: list[str]
     parameters: Any
     is_best: bool
 
@@ -40,6 +43,10 @@ class SweepPage:
     best_mean_config_yaml: str
     best_name: str | None
     figures: list[str]
+    #: Whether some run reported its score in its summary (the table then shows which).
+    show_reported: bool
+    #: Attempts a later run relaunched: (attempt, its name, the attempt that counts, its name).
+    relaunched: list[tuple[str, str, str, str]]
 
 
 @dataclass(frozen=True)
@@ -58,11 +65,12 @@ class SweepSummary:
 
 
 def summarize_sweep(page: SweepPage) -> SweepSummary:
+    """The index line of a sweep: its best run and that run's score, from the report."""
     report = page.report
-    best = page.trials[0].score.best if page.trials and report.best_run else None
+    best = report.best
     return SweepSummary(
         report.name, page.slug, len(report.scores), report.metric, report.goal, list(report.dimensions),
-        report.best_run, page.best_name, best,
+        report.best_run, page.best_name, best.score if best else None,
     )  # fmt: skip
 
 
@@ -78,8 +86,7 @@ def make_sweep_page(report: SweepReport, runs: Runs) -> SweepPage:
     levels: dict[str, list[LevelRow]] = {}
     for row in report.levels:
         levels.setdefault(row.dimension, []).append(row)
-    sign = 1.0 if report.goal == "min" else -1.0
-    ranked = sorted(report.scores, key=lambda s: (s.best is None, sign * (s.best or 0.0), s.run_id))
+    ranked = report.ranked()
     parameters = {s.run_id: _parameter_count(report.settings[s.run_id], runs.records[s.run_id].summary) for s in ranked}
     trials = [_trial_row(report, score, parameters[score.run_id]) for score in ranked[:MAX_TRIAL_ROWS]]
     first = report.dimensions[0] if report.dimensions else None
@@ -90,7 +97,11 @@ def make_sweep_page(report: SweepReport, runs: Runs) -> SweepPage:
         report=report,
         slug=sweep_slug(report.name),
         levels=levels,
-        repeated=[c for c in report.configs if len(c.run_ids) > 1],
+        repeated=[
+            dataclasses.replace(c, settings=tuple((key, label(value)) for key, value in c.settings))
+            for c in report.configs
+            if len(c.run_ids) > 1
+        ],
         trials=trials,
         hidden_trials=max(0, len(ranked) - MAX_TRIAL_ROWS),
         show_parameters=any(value is not None for value in parameters.values()),
@@ -98,11 +109,16 @@ def make_sweep_page(report: SweepReport, runs: Runs) -> SweepPage:
         best_mean_config_yaml=_yaml(report.best_mean_config),
         best_name=runs.records[report.best_run].name if report.best_run else None,
         figures=[figure_json(spec) for spec in specs if spec is not None],
+        show_reported=any(s.reported for s in report.scores),
+        relaunched=[
+            (attempt, runs.records[attempt].name, last, runs.records[last].name)
+            for attempt, last in report.relaunched.items()
+        ],
     )
 
 
 def _trial_row(report: SweepReport, score: RunScore, parameters: Any) -> TrialRow:
-    settings = [report.settings[score.run_id].get(dimension) for dimension in report.dimensions]
+    settings = [label(report.settings[score.run_id].get(dimension)) for dimension in report.dimensions]
     return TrialRow(score, settings, parameters, score.run_id == report.best_run)
 
 
@@ -115,12 +131,21 @@ def _parameter_count(settings: dict[str, Any], summary: dict[str, float]) -> Any
 
 
 def _yaml(flat: dict[str, Any]) -> str:
-    """Dotted settings back into nested YAML, ready to paste into a config file."""
+    """Dotted settings back into nested YAML, ready to paste into a config file (kept flat when
+    keys that hold dots make the nesting ambiguous)."""
+    plain = {key: list(value) if isinstance(value, tuple) else value for key, value in flat.items()}
+    nested = _nest(plain)
+    return yaml.safe_dump(nested or plain, sort_keys=True, allow_unicode=True, default_flow_style=False).rstrip("\n")
+
+
+def _nest(plain: dict[str, Any]) -> dict[str, Any] | None:
     nested: dict[str, Any] = {}
-    for key, value in sorted(flat.items()):
-        target = nested
+    for key, value in sorted(plain.items()):
+        target: Any = nested
         *parents, leaf = key.split(".")
         for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = list(value) if isinstance(value, tuple) else value
-    return yaml.safe_dump(nested, sort_keys=True, allow_unicode=True, default_flow_style=False).rstrip("\n")
+            target = target.setdefault(parent, {}) if isinstance(target, dict) else None
+        if not isinstance(target, dict) or leaf in target:
+            return None
+        target[leaf] = value
+    return nested

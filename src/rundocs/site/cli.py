@@ -16,7 +16,7 @@ from rundocs.site.mkdocs_config import read_site_name
 if TYPE_CHECKING:
     from rundocs.analyse.names import Direction
     from rundocs.render.pages import SiteOptions
-    from rundocs.site.generate import Project
+    from rundocs.site.generate import Generation, Project
 
 
 @click.group()
@@ -42,6 +42,11 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
                 help="Folder for parsed runs and the page manifest, so a rebuild redoes only what changed.",
             ),
             click.option("--no-cache", is_flag=True, help="Read every run and render every page."),
+            click.option(
+                "--allow-problems",
+                is_flag=True,
+                help="Exit 0 even when a run folder, metrics line or plan could not be read or a page not built.",
+            ),
             click.option(
                 "--direction",
                 "directions",
@@ -79,6 +84,24 @@ def _options(runs_dir: Path, templates: Path, title: str | None, directions: dic
     return SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates, directions=directions)
 
 
+def _fail_on_problems(generation: Generation, docs_dir: Path, allow_problems: bool) -> None:
+    """Exit 1 when the generation left anything out (a run folder, a metrics line, a plan, a page),
+    unless allowed; warnings never count. The site names each one on its problems page."""
+    problems = [p for p in (*generation.runs.problems, *generation.plans.problems) if not p.warning]
+    failures = generation.site.failures
+    if allow_problems or not (problems or failures):
+        return
+    parts = [f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in runs and plans"] if problems else []
+    parts += [f"{len(failures)} page{'s' if len(failures) != 1 else ''} not built"] if failures else []
+    for failure in failures:
+        click.echo(f"page not built: {docs_dir.as_posix()}/{failure.path}: {failure.input}: {failure.error}", err=True)
+    click.echo(
+        f"{' and '.join(parts)}: see {docs_dir.as_posix()}/problems.md (--allow-problems to exit 0)",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
 @cli.command()
 @_site_options
 def build(
@@ -89,9 +112,11 @@ def build(
     title: str | None,
     cache: Path,
     no_cache: bool,
+    allow_problems: bool,
     directions: dict[str, Direction],
 ) -> None:
-    """Write the pages generated from the runs into the docs folder."""
+    """Write the pages generated from the runs into the docs folder; exit 1 afterwards if anything
+    could not be read or rendered (named on the site's problems page), unless --allow-problems."""
     from rundocs.site.generate import build_project
 
     _short_lived()
@@ -103,6 +128,7 @@ def build(
         f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed; "
         f"{len(runs.records)} runs, {len(runs.problems)} problems"
     )
+    _fail_on_problems(generation, docs_dir, allow_problems)
 
 
 @cli.command()
@@ -115,16 +141,19 @@ def check(
     title: str | None,
     cache: Path,
     no_cache: bool,
+    allow_problems: bool,
     directions: dict[str, Direction],
 ) -> None:
-    """Exit 1 if the committed docs differ from what build would write (stale, missing, orphaned)."""
+    """Exit 1 if the committed docs differ from what build would write (stale, missing, orphaned),
+    or, unless --allow-problems, if anything could not be read or rendered."""
     from rundocs.render.pages import check_site
     from rundocs.site.generate import render_project
 
     _short_lived()
 
     project = _project(runs_dir, plans_dir, docs_dir, cache, no_cache)
-    site = render_project(project, _options(runs_dir, templates, title, directions)).site
+    generation = render_project(project, _options(runs_dir, templates, title, directions))
+    site = generation.site
     report = check_site(site, docs_dir)
     for label, paths in (("stale", report.stale), ("missing", report.missing), ("orphaned", report.orphaned)):
         for path in paths:
@@ -133,6 +162,7 @@ def check(
         click.echo("the docs do not match the runs: run 'rundocs build' and commit the result", err=True)
         raise SystemExit(1)
     click.echo(f"{docs_dir.as_posix()}: {len(site.paths())} generated files up to date")
+    _fail_on_problems(generation, docs_dir, allow_problems)
 
 
 @cli.command()

@@ -1,0 +1,228 @@
+"""The arguments of ``Run`` as the fields the reader accepts: coerce what is unambiguous,
+warn and fix the rest, and check the whole record against the schema before it is written.
+
+Every function takes the run's ``WarnOnce`` and never raises.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from rundocs.format.schema import FORMAT, KINDS, STATUSES, load_schema
+from rundocs.record.warn import WarnOnce
+
+_ID = load_schema("run")["$defs"]["run_id"]
+ID_MAX = int(_ID["maxLength"])
+_ID_PATTERN = re.compile(_ID["pattern"])
+_NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
+_INT64_MAX = 2**63 - 1  # readers (orjson, pandas) take larger integers as floats
+
+#: Words ``end()`` understands besides the four statuses (compared case-insensitively).
+STATUS_SYNONYMS = {
+    **{word: "completed" for word in ("complete", "succeeded", "success", "successful", "done", "finished", "ok")},
+    **{word: "failed" for word in ("fail", "failure", "error", "errored", "crashed")},
+    **{word: "interrupted" for word in ("killed", "cancelled", "canceled", "aborted", "preempted", "timeout")},
+}
+#: What ``end()`` records for a word it does not know: a result that cannot be vouched for.
+UNKNOWN_STATUS = "failed"
+
+#: What a field becomes when its value breaks the schema after every coercion.
+_DEFAULTS: dict[str, Callable[[], Any]] = {
+    "phase": lambda: None,
+    "sweep": lambda: None,
+    "tags": list,
+    "config": dict,
+    "ended_at": lambda: None,
+    "epochs": lambda: None,
+    "summary": dict,
+    "evaluates": list,
+    "restarts": lambda: None,
+    "error": lambda: None,
+    "env": dict,
+    "checkpoints": list,
+    "warnings": list,
+}
+
+
+def clean_id(value: Any, warn: WarnOnce, field: str = "id") -> str | None:
+    """A run id matching the schema (``^[A-Za-z0-9][A-Za-z0-9._-]*$``, at most 200 characters).
+
+    Anything else is rewritten, with a warning: accents dropped, other characters runs of
+    ``-``, leading and trailing ``.``/``-`` removed, then cut to length. A name that leaves
+    nothing (``"..."``, ``"日本"``) gives None. The result has no ``/`` and cannot start with
+    ``.``, so it never names a place outside the runs folder.
+    """
+    if value is None:
+        return None
+    text = _text(value)
+    if len(text) <= ID_MAX and _ID_PATTERN.search(text):
+        return text
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    cleaned = _NOT_ID.sub("-", ascii_text).strip(".-")[:ID_MAX].rstrip(".-") or None
+    shown = repr(cleaned) if cleaned else "a new id" if field == "id" else "nothing"
+    warn(f"{field}-{text[:80]}", f"{field} {text[:80]!r} is not a valid run id; recorded as {shown}")
+    return cleaned
+
+
+def clean_ids(value: Any, warn: WarnOnce, field: str) -> list[str]:
+    """``evaluates``: None for none, one id or run for one, an iterable for several."""
+    items = items_of(value)
+    ids = [clean_id(item, warn, field) for item in items if item is not None]
+    return list(dict.fromkeys(run_id for run_id in ids if run_id is not None))
+
+
+def clean_tags(value: Any, warn: WarnOnce) -> list[str]:
+    """Tags as distinct strings; a single string is one tag, not its letters."""
+    return list(dict.fromkeys(_text(item) for item in items_of(value) if item is not None))
+
+
+def clean_label(value: Any, warn: WarnOnce, field: str) -> str | None:
+    """``phase`` and ``sweep``: a string, or None. Numbers are written as text (``2`` -> ``"2"``)."""
+    if value is None or isinstance(value, str):
+        return value
+    number = _number(value)
+    if number is not None and not isinstance(number, bool):
+        return str(number)
+    text = _text(value)
+    warn(f"{field}-type", f"{field} should be a string, got {type(value).__name__}; recorded as {text[:80]!r}")
+    return text
+
+
+def clean_name(value: Any, run_id: str) -> str:
+    """The run's human name: a non-empty string, the id when there is none."""
+    text = "" if value is None else _text(value)
+    return text if text else run_id
+
+
+def clean_epochs(value: Any, warn: WarnOnce) -> int | None:
+    """Planned epochs: a non-negative integer (``30``, ``np.int64(30)``, ``30.0``, ``"30"``) or None."""
+    if value is None:
+        return None
+    number = as_int(value.strip() if isinstance(value, str) else value)
+    if number is not None and 0 <= number <= _INT64_MAX:
+        return number
+    warn("epochs", f"epochs must be a non-negative integer (64-bit), got {value!r:.60}; recorded as unknown")
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """An integral number (``3``, ``np.int64(3)``, ``3.0``) as an int; anything else None."""
+    number = _number(value)
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    return number if type(number) is int else None
+
+
+def clean_seconds(value: Any, warn: WarnOnce) -> float:
+    """``heartbeat_every``: a non-negative number of seconds; 30 (with a warning) otherwise."""
+    number = _number(value)
+    if isinstance(number, int | float) and not isinstance(number, bool) and number >= 0:
+        return float(number)
+    warn("heartbeat", f"heartbeat_every must be a non-negative number of seconds, got {value!r:.60}; using 30")
+    return 30.0
+
+
+def clean_kind(value: Any, warn: WarnOnce) -> str:
+    if value in KINDS:
+        return str(value)
+    warn("kind", f"kind must be one of {list(KINDS)}, got {value!r:.60}; recording 'train'")
+    return "train"
+
+
+def clean_status(value: Any, warn: WarnOnce) -> str:
+    """A status ``end()`` was given, as one of the four; synonyms mapped, anything else failed."""
+    word = _text(value).strip().lower()
+    if word in STATUSES and word != "running":
+        return word
+    if word in STATUS_SYNONYMS:
+        return STATUS_SYNONYMS[word]
+    warn("status", f"end() got status {value!r:.60}, not one of {list(STATUSES[1:])}; recorded as {UNKNOWN_STATUS!r}")
+    return UNKNOWN_STATUS
+
+
+def error_record(error: Any) -> dict[str, Any] | None:
+    """The ``error`` field: an exception with its traceback, or any other value as a message."""
+    if error is None:
+        return None
+    if isinstance(error, BaseException):
+        message = str(error)
+        if isinstance(error, SystemExit):
+            message = f"exit code {error.code}" if isinstance(error.code, int) else str(error.code)
+        return {
+            "type": type(error).__name__,
+            "message": message,
+            "traceback": "".join(traceback.format_exception(error)),
+        }
+    return {"type": "Error", "message": _text(error), "traceback": None}
+
+
+def checked(record: dict[str, Any], warn: WarnOnce) -> dict[str, Any] | None:
+    """The record, with every field the schema refuses replaced by its empty value (and a
+    warning); None, never an invalid record, if a required field is wrong. Cheap for a valid
+    record: ``check_record`` answers from its fast path."""
+    from rundocs.format.validate import check_record  # jsonschema: imported on the first write only
+
+    if not check_record(record):
+        return record
+    base = {key: record.get(key) for key in ("id", "name", "kind", "status", "started_at", "updated_at")}
+    base["format"] = FORMAT
+    for key, value in record.items():
+        if key in _DEFAULTS and check_record({**base, key: value}):
+            problems = "; ".join(check_record({**base, key: value}))
+            warn(f"schema-{key}", f"{problems}; recorded as {_DEFAULTS[key]()!r}")
+            record[key] = _DEFAULTS[key]()
+    leftover = check_record(record)
+    if leftover:  # a required field is wrong: a bug in the coercions above; nothing is written
+        warn("schema", f"run.json not written: {'; '.join(leftover)}")
+        return None
+    return record
+
+
+def items_of(value: Any) -> list[Any]:
+    """A value as a list of items: None is none, a string or a mapping is one."""
+    if value is None:
+        return []
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        return [value]
+    try:
+        return list(value)
+    except Exception:  # an iterable that cannot be iterated (a 0-d array)
+        return [value]
+
+
+def _text(value: Any) -> str:
+    """A value as text; a ``Run`` stands for its id. Never raises."""
+    run_id = getattr(value, "id", None) if type(value).__module__ == "rundocs.record.run" else None
+    if isinstance(run_id, str):
+        return run_id
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    try:
+        return str(value)
+    except Exception:  # a __str__ that raises must not stop the run
+        return f"<{type(value).__name__}>"
+
+
+def _number(value: Any) -> Any:
+    """An int or float for numbers, numpy scalars, one-element tensors and numeric strings; else None."""
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                continue
+        return None
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            result = item()
+        except Exception:  # numpy, torch and others raise different errors
+            return None
+        return result if isinstance(result, bool | int | float) else None
+    return None

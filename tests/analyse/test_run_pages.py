@@ -1,0 +1,120 @@
+"""What run pages and the experiment log state, built from run folders written to disk."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rundocs
+from rundocs.analyse.baseline import find_baselines
+from rundocs.formatting import format_duration
+from rundocs.load.plans import load_plans
+from rundocs.render.filters import FILTERS
+from rundocs.render.pages import PlanSet, SiteOptions, render_site
+from tests.helpers import write_run
+
+NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+
+
+def site(tmp_path: Path, plans: dict[str, str] | None = None) -> dict[str, str]:
+    folder = tmp_path / "plans"
+    folder.mkdir(exist_ok=True)
+    for name, text in (plans or {}).items():
+        (folder / f"{name}.yaml").write_text(text)
+    runs = rundocs.load_runs(tmp_path / "runs", now=NOW)
+    built = render_site(runs, SiteOptions(), plans=PlanSet(*load_plans(folder)))
+    return {path: content.decode() for path, content in built.files.items() if path.endswith(".md")}
+
+
+def test_per_step_metrics_appear_in_the_run_page_table_and_figure(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [{"step": s, "train_loss": 1 / (s + 1)} for s in range(0, 40, 10)]
+    rows += [{"epoch": e, "val_loss": 1 / e} for e in (1, 2)]
+    write_run(tmp_path / "runs", "r", rows)
+    page = site(tmp_path)["runs/r.md"]
+    assert "| Metric | Best | At | Latest | At |" in page
+    assert "| train\\_loss | 0.03226 | step 30 | 0.03226 | step 30 |" in page
+    assert "| val\\_loss | 0.5 | epoch 2 | 0.5 | epoch 2 |" in page
+    figure = json.loads(page.split('<script type="application/json">')[1].split("</script>")[0])
+    assert sorted(trace["name"] for trace in figure["data"]) == ["train_loss", "val_loss"]
+
+
+def test_a_complete_run_counted_from_zero_shows_every_epoch(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "r", [{"epoch": e, "val_loss": 1 / (e + 1)} for e in range(10)], epochs=10)
+    pages = site(tmp_path)
+    assert "| E010/010 |" in pages["runs/r.md"] and "Stopped early" not in pages["runs/r.md"]
+    write_run(tmp_path / "runs", "live", [{"epoch": e, "val_loss": 1.0} for e in range(3)], epochs=10,
+              status="running", started_at="2026-01-02T11:58:00+00:00", updated_at="2026-01-02T11:59:59+00:00",
+              ended_at=None)  # fmt: skip
+    assert "running E003/010" in site(tmp_path)["runs/index.md"]
+
+
+def test_a_relaunched_run_links_its_relaunch_and_the_relaunch_links_back(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "dead", [{"epoch": 1, "val_loss": 1.0}], status="failed")
+    write_run(tmp_path / "runs", "again", [{"epoch": 1, "val_loss": 0.9}], restarts="dead",
+              started_at="2026-01-01T12:00:00+00:00", updated_at="2026-01-01T13:00:00+00:00",
+              ended_at="2026-01-01T13:00:00+00:00")  # fmt: skip
+    write_run(tmp_path / "runs", "later", [], restarts="zzz_started_after", started_at="2026-01-01T14:00:00+00:00")
+    write_run(tmp_path / "runs", "zzz_started_after", [], restarts="later", started_at="2026-01-01T15:00:00+00:00")
+    pages = site(tmp_path)
+    assert "Relaunched as [again](again.md)" in pages["runs/dead.md"]
+    assert "Relaunch of [dead](dead.md)." in pages["runs/again.md"]
+    assert "relaunched as [again](again.md)" in pages["runs/index.md"]
+    assert (
+        "Relaunch of [later](later.md)" in pages["runs/zzz_started_after.md"]
+        and "Relaunch of" not in pages["runs/later.md"]
+    )
+
+
+PLAN_WITH_BASELINE = """
+title: P
+compare: {metrics: {val_loss: min}, baseline: reference}
+"""
+
+
+def test_the_config_diff_uses_the_plans_comparison_baseline(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "r1", [], name="first", phase="p", config={"lr": 0.1}, started_at="2026-01-01T10:00:00+00:00")
+    write_run(runs, "r2", [], name="reference", phase="p", config={"lr": 0.2}, started_at="2026-01-01T11:00:00+00:00")
+    write_run(runs, "r3", [], name="other", phase="p", config={"lr": 0.3}, started_at="2026-01-01T12:00:00+00:00")
+    write_run(runs, "r4", [], name="own", phase="p", config={"lr": 0.4, "baseline": "first"},
+              started_at="2026-01-01T13:00:00+00:00")  # fmt: skip
+    pages = site(tmp_path, {"p": PLAN_WITH_BASELINE})
+    assert "Compared with the baseline [reference](r2.md)" in pages["runs/r3.md"]
+    assert "Compared with the baseline [reference](r2.md)" in pages["runs/r1.md"]
+    assert "Compared with the baseline [first](r1.md)" in pages["runs/r4.md"]  # a run's own choice comes first
+    records = rundocs.load_runs(runs).records
+    assert find_baselines(records) == {"r1": None, "r2": "r1", "r3": "r1", "r4": "r1"}  # without plans: the first
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, ""), (float("nan"), ""), (0.4, "0 s"), (42, "42 s"), (59.6, "1 min 00 s"), (425, "7 min 05 s"),
+     (2280, "38 min"), (3600, "1 h 00 min"), (7500, "2 h 05 min"), (184800, "51 h 20 min")],
+)  # fmt: skip
+def test_one_duration_format(seconds: float | None, text: str) -> None:
+    assert format_duration(seconds) == text
+    assert FILTERS["duration"] is format_duration
+
+
+def test_a_kept_run_page_is_rendered_again_when_a_relaunch_or_a_plan_baseline_appears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rundocs.site.generate import Project, build_project
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767261900")
+    (tmp_path / "plans").mkdir()
+    project = Project(tmp_path / "runs", tmp_path / "plans", tmp_path / "docs", tmp_path / "cache")
+    write_run(tmp_path / "runs", "dead", [{"epoch": 1, "val_loss": 1.0}], status="failed", phase="p")
+    write_run(tmp_path / "runs", "ref", [], phase="p", config={"lr": 1}, started_at="2026-01-01T10:30:00+00:00")
+    build_project(project, SiteOptions())
+    assert "runs/dead.md" in build_project(project, SiteOptions())[0].site.kept
+    write_run(tmp_path / "runs", "again", [], restarts="dead", phase="p", started_at="2026-01-01T12:00:00+00:00")
+    assert "runs/dead.md" not in build_project(project, SiteOptions())[0].site.kept
+    assert "Relaunched as [again](again.md)" in (tmp_path / "docs" / "runs" / "dead.md").read_text()
+    (tmp_path / "plans" / "p.yaml").write_text("title: P\ncompare: {metrics: {val_loss: min}, baseline: ref}\n")
+    assert "runs/dead.md" not in build_project(project, SiteOptions())[0].site.kept
+    assert "Compared with the baseline [ref](ref.md)" in (tmp_path / "docs" / "runs" / "dead.md").read_text()
