@@ -27,12 +27,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_recording_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Tests see no SLURM, torchrun or rundocs variables unless they set them, and a user cache
-    folder of their own (where the template cache's key lives)."""
+def clean_recording_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see no SLURM, torchrun or rundocs variables unless they set them."""
     for name in _RECORDING_ENV:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Reading files from a cache folder, which may hold anything: a planted symlink, a FIFO, a device.
 
-Only regular files are read, never through a symlink, and opening never blocks.
+Only regular files are read, never through a symlink, and opening never blocks. Also the one
+rule of when a file's size and mtime stand for its content (``RACY_NS``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,11 @@ import os
 import stat
 from pathlib import Path
 from typing import BinaryIO
+
+#: A file changed less than this before its size and mtime were taken may change again within
+#: the same mtime tick (up to 2 s on some file systems) and keep both: a cache must not trust
+#: them alone (see ``rundocs.load.cache`` and ``rundocs.render.manifest``).
+RACY_NS = 2_000_000_000
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 

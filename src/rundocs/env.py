@@ -18,6 +18,3 @@ SLURM_ARRAY_TASK_ID = "SLURM_ARRAY_TASK_ID"
 
 #: Reproducible builds: "now" for derived state and dates, in seconds since the epoch.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
-
-#: Where the user's own cache folder is (the template cache's signing key lives there).
-XDG_CACHE_HOME = "XDG_CACHE_HOME"

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tests.helpers import write_run
+from tests.settle import settle
 
 ROWS = [{"epoch": e, "time": 1.0 * e, "loss": 1.0 / e, "acc": "NaN" if e == 2 else 0.1 * e} for e in range(1, 6)]
 
@@ -46,11 +47,13 @@ def test_a_new_process_reads_only_what_changed(tmp_path: Path, child_env: dict[s
     for name in ("a", "b", "c"):
         write_run(runs, name, ROWS)
     (runs / "c" / "metrics.jsonl").write_text('{"epoch": 1, "loss": "bad"}\n')
+    settle(runs)
 
     cold = load_in_new_process(runs, cache, child_env)
     warm = load_in_new_process(runs, cache, child_env)
     with open(runs / "b" / "metrics.jsonl", "a") as file:
         file.write(json.dumps({"epoch": 6, "loss": 0.1}) + "\n")
+    settle(runs / "b", seconds=30)
     changed = load_in_new_process(runs, cache, child_env)
 
     assert cold["read"] == ["a", "b", "c"] and warm["read"] == [] and changed["read"] == ["b"]
@@ -63,6 +66,7 @@ def test_a_new_process_reads_only_what_changed(tmp_path: Path, child_env: dict[s
 def test_a_corrupt_or_hostile_cache_is_ignored(tmp_path: Path, child_env: dict[str, str]) -> None:
     runs, cache = tmp_path / "runs", tmp_path / "cache"
     write_run(runs, "a", ROWS)
+    settle(runs)
     cold = load_in_new_process(runs, cache, child_env)
 
     (cache / "runs.json").write_text("{not json")
@@ -80,6 +84,7 @@ def test_a_corrupt_or_hostile_cache_is_ignored(tmp_path: Path, child_env: dict[s
 def test_a_cache_pointing_outside_or_past_its_values_is_ignored(tmp_path: Path, child_env: dict[str, str]) -> None:
     runs, cache = tmp_path / "runs", tmp_path / "cache"
     write_run(runs, "a", ROWS)
+    settle(runs)
     cold = load_in_new_process(runs, cache, child_env)
     (tmp_path / "values-elsewhere.npy").write_bytes((cache / _index(cache)["values"]).read_bytes())
 
@@ -129,10 +134,12 @@ def test_a_cache_pointing_outside_or_past_its_values_is_ignored(tmp_path: Path, 
 def test_each_save_leaves_one_values_file(tmp_path: Path, child_env: dict[str, str]) -> None:
     runs, cache = tmp_path / "runs", tmp_path / "cache"
     write_run(runs, "a", ROWS)
+    settle(runs)
     load_in_new_process(runs, cache, child_env)
     first = _index(cache)["values"]
     with open(runs / "a" / "metrics.jsonl", "a") as file:
         file.write(json.dumps({"epoch": 6, "loss": 0.1}) + "\n")
+    settle(runs / "a", seconds=30)
     load_in_new_process(runs, cache, child_env)
     assert [p.name for p in cache.glob("values*.npy")] == [_index(cache)["values"]] != [first]
 
@@ -140,6 +147,7 @@ def test_each_save_leaves_one_values_file(tmp_path: Path, child_env: dict[str, s
 def test_a_save_removes_only_the_values_file_it_replaced(tmp_path: Path, child_env: dict[str, str]) -> None:
     runs, cache = tmp_path / "runs", tmp_path / "cache"
     write_run(runs, "a", ROWS)
+    settle(runs)
     load_in_new_process(runs, cache, child_env)
     replaced = _index(cache)["values"]
     concurrent, abandoned, own = cache / "values-concurrent.npy", cache / "values-abandoned.npy", cache / "values_x.npy"
@@ -149,6 +157,7 @@ def test_a_save_removes_only_the_values_file_it_replaced(tmp_path: Path, child_e
     os.utime(abandoned, (two_hours_ago, two_hours_ago))
     with open(runs / "a" / "metrics.jsonl", "a") as file:
         file.write(json.dumps({"epoch": 6, "loss": 0.1}) + "\n")
+    settle(runs / "a", seconds=30)
 
     load_in_new_process(runs, cache, child_env)
     left = sorted(p.name for p in cache.glob("values*"))

@@ -1,11 +1,19 @@
 """Memo of parsed run folders, keyed by the size and mtime of each file, in memory and on disk.
 
+A folder's signature (what its pages' keys hold) is those stats and a hash of its files' bytes,
+taken when it was read.
+
 A reload re-reads only the run folders whose files changed; when none changed it costs one
 ``stat`` per file. The in-process memo serves ``mkdocs serve`` and notebooks. The optional
 disk cache serves a new process (``rundocs build`` after one run changed): a JSON index and
 one ``.npy`` array of every metric value, read with ``allow_pickle=False``, so a cache file
 from anywhere can at worst be wrong, never run code. A cache that cannot be read or written
-is ignored.
+is ignored, and so is one written by other code (its version holds ``code_fingerprint()``).
+
+A folder whose files changed less than ``RACY_NS`` before they were read is not trusted by
+size and mtime: a second change within the same mtime tick would look like none. It is read
+again next time, and not saved to disk, until its files have settled; its pages are rendered
+again only if the hash changed.
 
 The values file is memory-mapped, so a rebuild reads only the curves it draws again. Each
 save writes a values file under a new name that the index then points to, and removes the one
@@ -16,6 +24,7 @@ is never overwritten in place.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -27,15 +36,15 @@ from typing import Any
 import numpy as np
 import orjson
 
-import rundocs
-from rundocs.cache_files import read_regular, require_regular
+from rundocs.cache_files import RACY_NS, read_regular, require_regular
+from rundocs.fingerprint import code_fingerprint
 from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, make_record, read_record
 
 Signature = tuple[tuple[int, int] | None, ...]
-_CACHE_VERSION = f"{FORMAT};rundocs {rundocs.__version__};cache 5"
+_FILES = (RUN_FILE, METRICS_FILE, NOTES_FILE)
 _INDEX = "runs.json"
 _VALUES_FILE = re.compile(r"values-[A-Za-z0-9_]+\.npy")  # as tempfile.mkstemp names them
 _OLD_VALUES_FILE = "values.npy"  # the single values file of caches before version 5
@@ -51,6 +60,8 @@ class ParsedRun:
     record_data: dict[str, Any] | None
     metrics: ParsedMetrics
     problems: tuple[Problem, ...]
+    #: Whether its files had settled when read (see ``_settled``); only such entries are served again.
+    settled: bool = True
 
 
 _memo: dict[str, ParsedRun] = {}  # keyed by the folder's path as text: hashing Path objects is slow
@@ -59,27 +70,53 @@ _memo: dict[str, ParsedRun] = {}  # keyed by the folder's path as text: hashing 
 def read_run_folder(root: Path, name: str) -> tuple[ParsedRun, bool]:
     """The parsed folder ``root/name``, and whether it had to be read (False: from the memo)."""
     key = f"{root}{os.sep}{name}"
-    signature = get_signature(key)
+    read_at = time.time_ns()
+    stats = get_signature(key)
     cached = _memo.get(key)
-    if cached is not None and cached.signature == signature:
+    if cached is not None and cached.settled and cached.signature[:-1] == stats:
         return cached, False
     folder = root / name
-    record, data, problems = read_record(folder)
+    path = folder / METRICS_FILE
+    problems: list[Problem] = []
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raw = b""
+    except OSError as error:
+        raw = b""
+        problems.append(Problem(str(path), None, f"cannot read: {error}"))
+    signature = (*stats, _digest(folder, stats, raw))  # read before run.json is parsed: never newer than it
+    record, data, record_problems = read_record(folder)
     metrics = ParsedMetrics({}, 0)
-    if record is not None:
-        path = folder / METRICS_FILE
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raw = b""
-        except OSError as error:
-            raw = b""
-            problems.append(Problem(str(path), None, f"cannot read: {error}"))
+    if record is None:
+        problems = record_problems
+    else:
         metrics, metric_problems = parse_metrics(raw, str(path))
-        problems.extend(metric_problems)
-    parsed = ParsedRun(signature, record, data, metrics, tuple(problems))
+        problems = [*record_problems, *problems, *metric_problems]
+    parsed = ParsedRun(signature, record, data, metrics, tuple(problems), _settled(stats, read_at))
     _memo[key] = parsed
     return parsed, True
+
+
+def _digest(folder: Path, stats: Signature, metrics: bytes) -> tuple[int, int]:
+    """A hash of the folder's files as two whole numbers, the last item of its signature."""
+    content = hashlib.blake2b(digest_size=16)
+    for name, stat in zip(_FILES, stats, strict=True):
+        data = metrics if name == METRICS_FILE else b""
+        if stat is not None and name != METRICS_FILE:
+            with contextlib.suppress(OSError):
+                data = (folder / name).read_bytes()
+        content.update(b"%d\n" % len(data) + data)
+    digest = content.digest()
+    return (int.from_bytes(digest[:8]), int.from_bytes(digest[8:]))
+
+
+def _settled(stats: Signature, read_at: int) -> bool:
+    """Whether every file was last changed so long before ``read_at`` that any later change
+    gives it another mtime. Otherwise the memo and the disk cache do not serve the folder by
+    its size and mtime: it is read again next time (its pages are rendered again only when the
+    content hash in its signature changed)."""
+    return all(stat is None or stat[0] < read_at - RACY_NS for stat in stats)
 
 
 def forget(root: Path, names: list[str]) -> None:
@@ -91,7 +128,7 @@ def forget(root: Path, names: list[str]) -> None:
 
 def get_signature(folder: str) -> Signature:
     base = f"{folder}{os.sep}"
-    return (_stat(base + RUN_FILE), _stat(base + METRICS_FILE), _stat(base + NOTES_FILE))
+    return tuple(_stat(base + name) for name in _FILES)
 
 
 def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
@@ -101,7 +138,7 @@ def fill_memo_from_disk(cache_dir: Path, root: Path) -> None:
     """
     try:
         index = orjson.loads(read_regular(cache_dir / _INDEX))
-        if index.get("version") != _CACHE_VERSION or index.get("root") != str(root.resolve()):
+        if index.get("version") != _cache_version() or index.get("root") != str(root.resolve()):
             return
         name = index["values"]
         if not (isinstance(name, str) and _VALUES_FILE.fullmatch(name)):
@@ -125,6 +162,8 @@ def _entries_from_index(runs: dict[str, Any], values: np.ndarray, root: Path) ->
         if key in _memo:
             continue
         signature = tuple(None if item is None else (int(item[0]), int(item[1])) for item in entry["signature"])
+        if len(signature) != len(_FILES) + 1 or signature[-1] is None:
+            raise ValueError(f"signature of {name!r} is not {len(_FILES)} stats and a hash")
         length, starts, nonfinite = entry["length"], entry["columns"], entry["first_nonfinite"]
         metrics_size = signature[1][1] if signature[1] else 0
         _check_range(length, 0, metrics_size // 3)  # each line has at least 3 bytes: {}\n
@@ -142,6 +181,11 @@ def _entries_from_index(runs: dict[str, Any], values: np.ndarray, root: Path) ->
     return entries
 
 
+def _cache_version() -> str:
+    """What a disk cache must have been written by: this format and this code."""
+    return f"{FORMAT};code {code_fingerprint()};cache 6"
+
+
 def _check_range(value: Any, low: int, high: int) -> None:
     if type(value) is not int or not low <= value <= high:
         raise ValueError(f"{value!r} is not a whole number from {low} to {high}")
@@ -153,7 +197,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     chunks: list[np.ndarray] = []
     offset = 0
     for name, item in zip(names, parsed, strict=True):
-        if item.record_data is None:
+        if item.record_data is None or not item.settled:
             continue
         columns = {}
         for key, values in item.metrics.columns.items():
@@ -179,7 +223,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     try:
         with os.fdopen(descriptor, "wb") as file:
             np.save(file, values, allow_pickle=False)
-        index = {"version": _CACHE_VERSION, "root": str(root.resolve()), "values": values_name, "runs": runs}
+        index = {"version": _cache_version(), "root": str(root.resolve()), "values": values_name, "runs": runs}
         _replace(cache_dir / _INDEX, lambda file: file.write(orjson.dumps(index)))
     except OSError:
         Path(values_path).unlink(missing_ok=True)

@@ -9,11 +9,8 @@ import jinja2
 from rundocs.render.filters import FILTERS
 
 
-def make_environment(
-    project_templates: Path | None = None, compiled: jinja2.BytecodeCache | None = None
-) -> jinja2.Environment:
-    """Templates in ``project_templates`` override packaged ones of the same name; ``compiled``
-    keeps compiled templates between processes (see ``rundocs.render.template_cache``).
+def make_environment(project_templates: Path | None = None) -> jinja2.Environment:
+    """Templates in ``project_templates`` override packaged ones of the same name.
 
     Autoescaping is on and undefined variables are errors: run data is untrusted input.
     """
@@ -28,7 +25,6 @@ def make_environment(
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        bytecode_cache=compiled,
     )
     environment.filters.update(FILTERS)
     return environment

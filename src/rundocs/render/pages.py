@@ -115,16 +115,15 @@ def render_site(
     docs: Path | None = None,
     previous: Manifest | None = None,
     plans: PlanSet | None = None,
-    compiled: jinja2.BytecodeCache | None = None,
 ) -> RenderedSite:
     """Every generated file under ``docs/``; the same runs give the same bytes.
 
     With the ``previous`` build's manifest, run pages whose inputs did not change (and whose
     file in ``docs`` is as that build left it) are kept instead of analysed and rendered.
-    ``compiled`` keeps compiled templates between builds. Each page renders in isolation: one
-    that raises becomes an error page naming its input (see ``RenderedSite.failures``).
+    Each page renders in isolation: one that raises becomes an error page naming its input (see
+    ``RenderedSite.failures``).
     """
-    environment = make_environment(options.templates, compiled)
+    environment = make_environment(options.templates)
     source = options.source
     order = _newest_first(runs)
     facts = get_facts(runs)

@@ -20,7 +20,6 @@ from rundocs.load.plans import load_plans
 from rundocs.load.runs import Runs, load_runs
 from rundocs.render.manifest import read_manifest, write_manifest
 from rundocs.render.pages import BuildReport, PlanSet, RenderedSite, SiteOptions, render_site, write_site
-from rundocs.render.template_cache import template_cache
 
 
 @dataclass(frozen=True)
@@ -52,15 +51,14 @@ def build_project(project: Project, options: SiteOptions) -> tuple[Generation, B
         generation = _render(project, options)
         report = write_site(generation.site, project.docs)
         if project.cache is not None:
-            write_manifest(project.cache, generation.site.manifest)
+            write_manifest(project.cache, generation.site.manifest, generation.site.files)
     return generation, report
 
 
 def _render(project: Project, options: SiteOptions) -> Generation:
     runs = load_runs(project.runs, now=reproducible_now(), cache_dir=project.cache)
     plans = PlanSet(*load_plans(project.plans))
-    compiled = template_cache(project.cache)
-    site = render_site(runs, options, project.docs, read_manifest(project.cache), plans, compiled)
+    site = render_site(runs, options, project.docs, read_manifest(project.cache), plans)
     return Generation(runs, plans, site)
 
 
