@@ -40,10 +40,16 @@ def tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def child_env() -> dict[str, str]:
-    """Environment for child Python processes: this interpreter's, with the package importable."""
+def child_environment() -> dict[str, str]:
+    """Environment for child Python processes: this interpreter's, less the recording variables,
+    with this checkout's ``src`` importable first."""
     env = {k: v for k, v in os.environ.items() if k not in _RECORDING_ENV}
     src = str(Path(__file__).resolve().parents[1] / "src")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     return env
+
+
+@pytest.fixture
+def child_env() -> dict[str, str]:
+    """``child_environment()`` as a fixture."""
+    return child_environment()

@@ -25,6 +25,7 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
 
     raise MissingDependencyError("torch", "torch") from error
 
+from rundocs.atomic import replace_file
 from rundocs.exceptions import CheckpointError
 from rundocs.format.schema import flatten, to_json_value
 
@@ -63,17 +64,9 @@ def save_checkpoint(
     }
     if optimizer is not None:
         payload["optimizer"] = optimizer.state_dict()
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        digest = _sha256(temporary)
-        size = temporary.stat().st_size
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    replace_file(target, lambda file: torch.save(payload, file))
+    digest = _sha256(target)
+    size = target.stat().st_size
     if run is not None:
         run.record_checkpoint(target, sha256=digest, size=size, epoch=epoch, arch=arch_json)
     return digest

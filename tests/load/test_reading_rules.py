@@ -105,7 +105,7 @@ HUGE = "1" + "0" * 400
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda t: t.replace('"epochs": null', f'"epochs": {2**70}'), "field 'epochs': 1.1805916207174113e+21 is past"),
+        (lambda t: t.replace('"epochs": null', f'"epochs": {2**70}'), "field 'epochs': 1.18059"),
         (lambda t: t.replace('"summary": {}', f'"summary": {{"x": {HUGE}}}'), "field 'summary.x': expected number"),
         (lambda t: t.replace("2026-01-01T10", "9999-12-31T23"), "field 'started_at': '9999-12-31T23:00:00+00:00' is"),
         (lambda t: t.replace("2026-01-01T10", "0001-01-01T00"), "field 'started_at': '0001-01-01T00:00:00+00:00' is"),

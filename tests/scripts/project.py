@@ -9,7 +9,6 @@ pages as text, Markdown tables and the figures' JSON.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -18,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import _RECORDING_ENV
+from tests.conftest import child_environment
 
 SCRIPTS = Path(__file__).resolve().parent
-SRC = SCRIPTS.parents[1] / "src"
 TIMEOUT = 90
 EPOCHS = 3
 LIVE_STUDY, PLAIN_STUDY = "mlp-live", "mlp-plain"
@@ -100,12 +98,10 @@ class Project:
         return result
 
 
-def script_env(cache: Path) -> dict[str, str]:
-    """This interpreter's environment, less recording variables, with ``src`` importable (as ``child_env``)."""
-    env = {k: v for k, v in os.environ.items() if k not in _RECORDING_ENV}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
+def script_env() -> dict[str, str]:
+    """``child_environment()``, with one thread per child."""
+    env = child_environment()
     env["OMP_NUM_THREADS"] = "1"  # seven tiny trainings at once
-    env["XDG_CACHE_HOME"] = str(cache)
     return env
 
 

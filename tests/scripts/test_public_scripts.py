@@ -37,7 +37,7 @@ pytestmark = pytest.mark.torch
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     pytest.importorskip("torch")
-    made = make_project(tmp_path_factory.mktemp("project"), script_env(tmp_path_factory.mktemp("cache")))
+    made = make_project(tmp_path_factory.mktemp("project"), script_env())
     for label in ("main", "zero", "live", "plain", "relaunch", "import"):
         assert made.done[label].returncode == 0, f"{label} failed:\n{made.done[label].stderr[-3000:]}"
     return made

@@ -13,6 +13,7 @@ from rundocs.format.schema import FORMAT, KINDS, NON_FINITE, STATUSES, load_sche
 
 _REQUIRED = frozenset(load_schema("run")["required"])
 _ID_MAX = load_schema("run")["$defs"]["run_id"]["maxLength"]
+_MAX_COUNT = load_schema("run")["properties"]["epochs"]["maximum"]
 
 
 @cache
@@ -47,7 +48,7 @@ def surely_valid_record(record: Any) -> bool:
         and _is_time(record["updated_at"], patterns)
         and (get("ended_at") is None or _is_time(record["ended_at"], patterns))
         and all(get(key) is None or type(get(key)) is str for key in ("phase", "sweep"))
-        and (get("epochs") is None or (type(record["epochs"]) is int and record["epochs"] >= 0))
+        and (get("epochs") is None or (type(record["epochs"]) is int and 0 <= record["epochs"] <= _MAX_COUNT))
         and all(type(get(key, {})) is dict for key in ("config", "env"))
         and all(type(value) is list for value in lists.values())
         and all(type(item) is str for item in [*lists["tags"], *lists["warnings"]])
@@ -90,8 +91,8 @@ def _valid_checkpoint(entry: Any, patterns: dict[str, re.Pattern[str]]) -> bool:
         and type(entry.get("sha256")) is str
         and patterns["sha256"].search(entry["sha256"]) is not None
         and type(entry.get("bytes")) is int
-        and entry["bytes"] >= 0
-        and (entry.get("epoch") is None or type(entry["epoch"]) is int)
+        and 0 <= entry["bytes"] <= _MAX_COUNT
+        and (entry.get("epoch") is None or (type(entry["epoch"]) is int and entry["epoch"] <= _MAX_COUNT))
         and (entry.get("arch") is None or type(entry["arch"]) is dict)
     )
 

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from rundocs.atomic import replace_file
 from rundocs.cache_files import RACY_NS, read_regular, require_regular
 from rundocs.fingerprint import code_fingerprint
 from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
@@ -224,7 +225,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
         with os.fdopen(descriptor, "wb") as file:
             np.save(file, values, allow_pickle=False)
         index = {"version": _cache_version(), "root": str(root.resolve()), "values": values_name, "runs": runs}
-        _replace(cache_dir / _INDEX, lambda file: file.write(orjson.dumps(index)))
+        replace_file(cache_dir / _INDEX, orjson.dumps(index), durable=False)
     except OSError:
         Path(values_path).unlink(missing_ok=True)
         return
@@ -242,17 +243,6 @@ def _remove_old_values(cache_dir: Path, previous: str | None) -> None:
         with contextlib.suppress(OSError):  # on Windows while still mapped: removed by a later save
             if path.name in (previous, _OLD_VALUES_FILE) or path.lstat().st_mtime < stale:
                 path.unlink()
-
-
-def _replace(target: Path, write: Any) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            write(file)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _stat(path: str) -> tuple[int, int] | None:

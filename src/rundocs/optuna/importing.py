@@ -15,6 +15,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from rundocs.atomic import replace_file
 from rundocs.format.schema import METRICS_FILE, RUN_FILE
 from rundocs.optuna.storage import StudyImportError, read_study
 from rundocs.optuna.trials import STATE_LABELS, StepName, TrialLayout, planned_epochs, trial_record
@@ -171,10 +172,5 @@ def _replace_if_changed(path: Path, data: bytes) -> bool:
     with contextlib.suppress(FileNotFoundError):
         if path.read_bytes() == data:
             return False
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    replace_file(path, data)
     return True

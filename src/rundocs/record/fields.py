@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from rundocs.format.decode import MAX_COUNT
 from rundocs.format.schema import FORMAT, KINDS, STATUSES, load_schema
 from rundocs.record.warn import WarnOnce
 
@@ -19,7 +20,6 @@ _ID = load_schema("run")["$defs"]["run_id"]
 ID_MAX = int(_ID["maxLength"])
 _ID_PATTERN = re.compile(_ID["pattern"])
 _NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
-_INT64_MAX = 2**63 - 1  # readers (orjson, pandas) take larger integers as floats
 
 #: Words ``end()`` understands besides the four statuses (compared case-insensitively).
 STATUS_SYNONYMS = {
@@ -103,9 +103,9 @@ def clean_epochs(value: Any, warn: WarnOnce) -> int | None:
     if value is None:
         return None
     number = as_int(value.strip() if isinstance(value, str) else value)
-    if number is not None and 0 <= number <= _INT64_MAX:
+    if number is not None and 0 <= number <= MAX_COUNT:
         return number
-    warn("epochs", f"epochs must be a non-negative integer (64-bit), got {value!r:.60}; recorded as unknown")
+    warn("epochs", f"epochs must be a non-negative integer (up to 2**53), got {value!r:.60}; recorded as unknown")
     return None
 
 

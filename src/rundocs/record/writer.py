@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import json
 import os
 import threading
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rundocs.atomic import replace_file, write_all
 from rundocs.format.schema import METRICS_FILE, RUN_FILE
 from rundocs.record import fields
 from rundocs.record.warn import WarnOnce
@@ -29,7 +29,6 @@ _ID_ATTEMPTS = 20
 RESERVE_FILE = ".reserve"
 RESERVE_BYTES = 64 * 1024
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-_temporary_names = itertools.count()  # one temporary file per write, even for a write nested in another
 
 
 def create_run_folder(root: Path, run_id: str, make_id: Callable[[], str], warn: WarnOnce) -> Path | None:
@@ -130,15 +129,14 @@ class RunWriter:
 
     def _replace(self, data: bytes) -> None:
         target = self.folder / RUN_FILE
-        temporary = self.folder / f".{RUN_FILE}.{os.getpid()}.{next(_temporary_names)}.tmp"
         try:
-            _replace_file(temporary, target, data)
+            replace_file(target, data)
         except OSError as error:
             if error.errno not in _DISK_FULL or not self._release_reserve():
                 self._warn(f"record-{error.errno}", f"cannot write {target}: {error}; keeping the last good copy")
                 return
             try:
-                _replace_file(temporary, target, data)
+                replace_file(target, data)
             except OSError as retry_error:
                 self._warn("record-full", f"cannot write {target}: {retry_error}; keeping the last good copy")
 
@@ -160,7 +158,7 @@ class RunWriter:
             try:
                 written = self._metrics.write(line)
                 if written != len(line):  # a short write: finish it, or let the disk say why not
-                    _write_all(self._metrics, line[written or 0 :])
+                    write_all(self._metrics, line[written or 0 :])
             except OSError as error:
                 self._torn = True
                 self.fast_fd = None
@@ -239,44 +237,6 @@ def _make_reserve(path: Path) -> Path | None:
         _remove_quietly(path)
         return None
     return path
-
-
-def _replace_file(temporary: Path, target: Path, data: bytes) -> None:
-    """Atomic replace: write beside the target, fsync, rename, fsync the folder."""
-    try:
-        with open(temporary, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except OSError:
-        _remove_quietly(temporary)
-        raise
-    _fsync_folder(target.parent)
-
-
-def _write_all(file: Any, data: bytes) -> None:
-    """Write every byte; a short write is retried, so a full disk surfaces as its OSError."""
-    view = memoryview(data)
-    while view:
-        written = file.write(view)
-        if not written:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        view = view[written:]
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not every filesystem allows it, which is fine."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def _remove_quietly(path: Path) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from rundocs.atomic import replace_file
 from rundocs.cache_files import RACY_NS, open_regular
 from rundocs.fingerprint import code_fingerprint
 from rundocs.render.models import LogEntry
@@ -132,9 +133,7 @@ def write_manifest(cache_dir: Path, manifest: Manifest, written: Mapping[str, by
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        temporary = cache_dir / f".{MANIFEST_FILE}.{os.getpid()}"
-        temporary.write_bytes(orjson.dumps(data))
-        os.replace(temporary, cache_dir / MANIFEST_FILE)
+        replace_file(cache_dir / MANIFEST_FILE, orjson.dumps(data), durable=False)
     except OSError:
         return
 

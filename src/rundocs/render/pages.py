@@ -26,6 +26,7 @@ from rundocs.analyse.names import Direction
 from rundocs.analyse.phases import _matches, phase_inputs, phase_members, report_phase
 from rundocs.analyse.rules import Relaunches
 from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep, sweep_members
+from rundocs.atomic import replace_file
 from rundocs.load.plans import Plan, SweepSpec
 from rundocs.load.problems import Problem
 from rundocs.load.runs import Runs
@@ -230,7 +231,7 @@ def write_site(site: RenderedSite, docs: Path) -> BuildReport:
             report.unchanged.append(relative)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        replace_file(path, content, durable=False)  # a server reading docs/ never sees half a page
         report.written.append(relative)
     paths = site.paths()
     for relative in _generated_pages(docs, skip=paths):
