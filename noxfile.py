@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import nox
@@ -62,6 +63,20 @@ def tests(session: nox.Session) -> None:
     session.run("rundocs", "validate")
     session.run("rundocs", "check", "--no-cache", env=judged_at_last_commit())
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def oracle(session: nox.Session) -> None:
+    """The fuzz oracle (tests/oracle) with many more generated projects than the suite runs.
+
+    ``RUNDOCS_ORACLE_EXAMPLES`` (default here 500) and ``RUNDOCS_ORACLE_SEED`` choose how many
+    and which; the suite itself runs a few dozen from a fixed seed.
+    """
+    session.install(*CONSTRAINTS, "-e", ".", *TEST_GROUP)
+    examples = os.environ.get("RUNDOCS_ORACLE_EXAMPLES") or "500"
+    session.run(
+        "pytest", "tests/oracle", "-p", "no:cacheprovider", *session.posargs, env={"RUNDOCS_ORACLE_EXAMPLES": examples}
+    )
 
 
 @nox.session
