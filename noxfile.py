@@ -75,7 +75,12 @@ def oracle(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "-e", ".", *TEST_GROUP)
     examples = os.environ.get("RUNDOCS_ORACLE_EXAMPLES") or "500"
     session.run(
-        "pytest", "tests/oracle", "-p", "no:cacheprovider", *session.posargs, env={"RUNDOCS_ORACLE_EXAMPLES": examples}
+        "pytest",
+        "tests/oracle",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"RUNDOCS_ORACLE_EXAMPLES": examples, "RUNDOCS_ORACLE_SHRINK": "1"},
     )
 
 

@@ -127,12 +127,13 @@ def test_best_and_latest_values_per_metric(tmp_path: Path) -> None:
     ]
 
 
-def test_step_level_logs_are_averaged_per_epoch(tmp_path: Path) -> None:
+def test_several_lines_of_an_epoch_read_as_its_last_line(tmp_path: Path) -> None:
+    """A value a page states was logged: never an average the run did not see (gates read the same)."""
     rows = [{"epoch": 1, "step": s, "train_loss": v} for s, v in enumerate([1.0, 2.0, 3.0])]
     rows += [{"epoch": 2, "step": 3 + s, "train_loss": v} for s, v in enumerate([0.5, 1.5])]
     write_run(tmp_path, "r", rows)
     (curve,) = get_curves(rundocs.load_runs(tmp_path).curves("r"))
-    assert (curve.x.tolist(), curve.y.tolist()) == ([1.0, 2.0], [2.0, 1.0])
+    assert (curve.x.tolist(), curve.y.tolist()) == ([1.0, 2.0], [3.0, 1.5])
 
 
 def step_and_epoch_rows() -> list[dict[str, Any]]:

@@ -78,7 +78,10 @@ class Run:
         epochs = [row["epoch"] for row in self.rows if "epoch" in row]
         if not epochs:
             return None
-        return max(epochs) + 1 if min(epochs) == 0 else max(epochs)
+        if min(epochs) > 0:
+            return max(epochs)
+        # counted from 0, except an evaluation at epoch 0 before n planned epochs (0..n): docs/plans.md
+        return max(epochs) if max(epochs) == self.record.get("epochs") else max(epochs) + 1
 
     def state(self, now: datetime) -> str:
         if self.status != "running":

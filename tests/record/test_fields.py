@@ -181,3 +181,14 @@ def test_any_arguments_give_a_record_the_reader_accepts(arguments: dict[str, Any
         data = written(run)
         json.loads((run.folder / "run.json").read_text(), parse_constant=lambda token: pytest.fail(token))
         assert data["id"] == run.id
+
+
+def test_a_whole_float_epoch_is_logged_as_an_integer(tmp_path: Path) -> None:
+    """``run.log(epoch=1.0)`` (a float from a schedule) keeps its epoch, as the reader would read it."""
+    run = rundocs.Run(dir=tmp_path)
+    run.log(epoch=1.0, loss=0.5)
+    run.log(epoch=np.float32(2.0), step=3.0, loss=0.4)
+    run.end()
+    assert run.folder is not None
+    lines = [json.loads(line) for line in (run.folder / "metrics.jsonl").read_text().splitlines()]
+    assert [(line["epoch"], line.get("step")) for line in lines] == [(1, None), (2, 3)]

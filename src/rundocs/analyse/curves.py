@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rundocs.analyse.names import Direction, MetricName, parse_metric_name
-from rundocs.analyse.rules import best_point, metric_axis, resolve_direction
+from rundocs.analyse.rules import best_point, last_per_x, metric_axis, resolve_direction
 from rundocs.formatting import format_number as fmt
 
 VALIDATION_SPLITS = ("val", "valid", "validation")
@@ -64,7 +64,7 @@ def get_curves(columns: Mapping[str, np.ndarray], directions: Mapping[str, Direc
         keep = ~np.isnan(values) & ~np.isnan(axis.x)  # infinities stay: they are findings
         x, y = axis.x[keep], values[keep]
         if x.size and not (np.diff(x) > 0).all():
-            x, y = _mean_per_x(x, y)
+            x, y = last_per_x(x, y)
         metric = parse_metric_name(name)._replace(direction=resolve_direction(name, overrides=directions))
         curves.append(Curve(metric, x, y, axis.name))
     return curves
@@ -123,13 +123,6 @@ def find_findings(
         text = f"Stopped early after {epochs_done} of {planned_epochs} planned epochs."
         findings.append(Finding("early_stop", None, text))
     return findings
-
-
-def _mean_per_x(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(x, kind="stable")
-    x, y = x[order], y[order]
-    unique, starts, counts = np.unique(x, return_index=True, return_counts=True)
-    return unique, np.add.reduceat(y, starts) / counts
 
 
 def _divergence(summary: MetricSummary, curve: Curve, axis: str) -> list[Finding]:

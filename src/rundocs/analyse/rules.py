@@ -3,7 +3,8 @@
 - ``best_index`` / ``best_point`` / ``pick_best``: the best value (finite only, in the metric's
   direction, ties to the earliest).
 - ``epochs_done``: how many epochs a run finished, whether it counts epochs from 0 or from 1.
-- ``metric_axis``: the x axis a metric was logged against (epoch, step or line).
+- ``metric_axis`` / ``last_per_x``: the x axis a metric was logged against (epoch, step or
+  line), and its value at each x (the last line there).
 - ``Relaunches``: which run relaunches which, and so which attempt of a chain counts.
 - ``resolve_direction``: whether lower or higher is better, from every place that may say so.
 """
@@ -116,6 +117,19 @@ def metric_axis(columns: Mapping[str, np.ndarray], metric: str) -> Axis:
         if (~np.isnan(columns[name][carried])).any():
             return Axis(name, columns[name])
     return Axis("line", np.arange(1, length + 1, dtype=np.float64))
+
+
+def last_per_x(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One value per x, in x order: the last line logged at that x.
+
+    A metric logged on several lines of one epoch (per batch, with the epoch number) reads as
+    its last line there, the value a gate at that epoch reads: every number a page states was
+    logged, none is an average the run never saw.
+    """
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    unique, starts, counts = np.unique(x, return_index=True, return_counts=True)
+    return unique, y[starts + counts - 1]
 
 
 # -- relaunch chains ----------------------------------------------------------------------

@@ -155,4 +155,3 @@ def read_time(value: str) -> datetime | None:
         return datetime.fromisoformat(value).astimezone(UTC)
     except (ValueError, OverflowError):
         return None
-

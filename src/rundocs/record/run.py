@@ -21,6 +21,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from rundocs import env
+from rundocs.format.decode import MAX_COUNT
 from rundocs.format.schema import FORMAT, encode_float, to_json_value
 from rundocs.record import exits, fields
 from rundocs.record.environment import capture_environment, get_rank, make_run_id
@@ -280,10 +281,11 @@ class Run:
 
     def _index(self, key: str, value: Any) -> int | None:
         """An epoch or step as a non-negative int, or None (after a warning) when it is not one."""
+        number = fields.as_int(value)  # 3, np.int64(3), 3.0, a one-element tensor
+        if number is not None and 0 <= number <= MAX_COUNT:
+            return number
         if type(value) is not int:
             value = self._coerce(key, value)
-        if isinstance(value, int) and value >= 0:
-            return value
         if value is not _DROP:
             self._warn(f"index-{key}", f"{key} must be a non-negative integer, got {value!r}; dropped")
         return None

@@ -13,6 +13,10 @@ from rundocs.formatting import format_duration, format_number
 _HEADING = re.compile(r"^(#{1,4} )", re.MULTILINE)
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data)\s*:")
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|#!"})
+#: Braces as entities: attr_list (enabled by Material's recommended config) turns a trailing
+#: ``{...}`` of a heading, cell, list item or paragraph, or one right after a link or emphasis,
+#: into HTML attributes, ``onfocus`` handlers included. As entities they are only text.
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 
 
 def cell(value: Any) -> Markup:
@@ -22,7 +26,7 @@ def cell(value: Any) -> Markup:
     if isinstance(value, list | tuple):
         value = ", ".join(map(str, value))
     text = " ".join(str(value).split())
-    return Markup(escape(text.translate(_MARKDOWN_SPECIAL)))
+    return Markup(str(escape(text.translate(_MARKDOWN_SPECIAL))).translate(_BRACES))
 
 
 def number(value: Any, digits: int = 4) -> str:
@@ -46,11 +50,12 @@ def code_block(text: Any, indent: int = 0, language: str = "text") -> Markup:
 
 
 def notes(text: Any) -> Markup:
-    """A person's Markdown notes: formatting kept, raw HTML shown as text, script links disabled.
+    """A person's Markdown notes: formatting kept, raw HTML and attribute lists (``{: ...}``) shown
+    as text, script links disabled.
 
     Headings move down two levels so the notes' ``# Title`` sits under the page's "Notes".
     """
-    escaped = str(escape(str(text)))
+    escaped = str(escape(str(text))).translate(_BRACES)
     demoted = _HEADING.sub(r"##\1", escaped)
     return Markup(_UNSAFE_SCHEME.sub(r"unsafe-\1-", demoted).rstrip("\n"))
 
