@@ -158,7 +158,9 @@ def test_nan_and_infinities_never_win_a_sweep_a_level_or_a_mean(tmp_path: Path, 
     assert best_in_1 is not None and best_in_1.run_id == "ok"  # not the NaN run of the same value
     assert levels["2"].best is None  # its only run scored an infinity: no best value
     means = {c.settings: c for c in report.configs}
-    assert means[(("lr", 1),)].mean == 0.3 and means[(("lr", 1),)].is_best_mean  # NaN left out of the mean
+    # NaN left out of the mean, and counted out: a configuration with a diverged seed is not best on the mean
+    assert (means[(("lr", 1),)].mean, means[(("lr", 1),)].scored) == (0.3, 1) and not means[(("lr", 1),)].is_best_mean
+    assert means[(("lr", 3),)].is_best_mean
     assert (("lr", 2),) not in means
 
 
@@ -300,3 +302,31 @@ def test_any_json_configs_give_a_sweep_page(configs: list[dict[str, Any]], value
             naive = min(sorted(finite), key=finite.__getitem__) if finite else None  # lower is better, ties: earliest
             assert report.best_run == naive
             make_environment().get_template("sweep.md.j2").render(source="runs", page=page)
+
+
+def test_seed_statistics_count_only_finite_scores_and_a_diverged_seed_never_wins_the_mean(tmp_path: Path) -> None:
+    """n states how many runs the mean is over; a configuration with a NaN seed is not "best on the mean"."""
+
+    def curve(value: float | str) -> list[dict[str, Any]]:
+        return [{"epoch": 1, "val_loss": value}]
+
+    def at(minute: int) -> str:
+        return f"2026-01-01T10:0{minute}:00+00:00"
+
+    write_run(
+        tmp_path, "a1", curve(0.1), sweep="s", config={"lr": 1, "seed": 1}, started_at="2026-01-01T10:00:00+00:00"
+    )
+    write_run(
+        tmp_path, "a2", curve("NaN"), sweep="s", config={"lr": 1, "seed": 2}, started_at="2026-01-01T10:01:00+00:00"
+    )
+    write_run(
+        tmp_path, "b1", curve(0.3), sweep="s", config={"lr": 2, "seed": 1}, started_at="2026-01-01T10:02:00+00:00"
+    )
+    write_run(
+        tmp_path, "b2", curve(0.5), sweep="s", config={"lr": 2, "seed": 2}, started_at="2026-01-01T10:03:00+00:00"
+    )
+    runs = rundocs.load_runs(tmp_path)
+    report = report_sweep("s", group_sweeps(runs)["s"], runs, metric="val_loss", goal="min")
+    by_lr = {dict(c.settings)["lr"]: c for c in report.configs}
+    assert (by_lr[1].scored, len(by_lr[1].run_ids), by_lr[1].mean) == (1, 2, 0.1)
+    assert not by_lr[1].is_best_mean and by_lr[2].is_best_mean

@@ -48,10 +48,12 @@ class LevelRow:
 
 @dataclass(frozen=True)
 class ConfigStats:
-    """One configuration repeated over seeds: statistics of its runs' scores."""
+    """One configuration repeated over seeds: statistics of its runs' finite scores (``scored`` of
+    its ``run_ids``; a run that diverged or never logged the metric has none)."""
 
     settings: tuple[tuple[str, Any], ...]
     run_ids: tuple[str, ...]
+    scored: int
     mean: float
     std: float | None  # sample standard deviation (n - 1); None for a single run
     low: float
@@ -264,8 +266,9 @@ def _config_stats(
             std = float(values.std(ddof=1)) if values.size > 1 else None
             mean, low, high = float(values.mean()), float(values.min()), float(values.max())
         shown = tuple((d, settings[ids[0]].get(d)) for d in dimensions)
-        stats.append(ConfigStats(shown, tuple(ids), mean, std, low, high, is_best_mean=False))
-    winner = pick_best(((s, s.mean) for s in stats), goal)
+        stats.append(ConfigStats(shown, tuple(ids), int(values.size), mean, std, low, high, is_best_mean=False))
+    # a configuration one of whose seeds diverged (or has no value) cannot be best on the mean of the others
+    winner = pick_best(((s, s.mean) for s in stats if s.scored == len(s.run_ids)), goal)
     marked = [dataclasses.replace(s, is_best_mean=s is winner) for s in stats]
     return sorted(marked, key=lambda s: (not s.is_best_mean, rank_key(s.mean, goal)))
 
