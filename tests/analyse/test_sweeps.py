@@ -330,3 +330,15 @@ def test_seed_statistics_count_only_finite_scores_and_a_diverged_seed_never_wins
     by_lr = {dict(c.settings)["lr"]: c for c in report.configs}
     assert (by_lr[1].scored, len(by_lr[1].run_ids), by_lr[1].mean) == (1, 2, 0.1)
     assert not by_lr[1].is_best_mean and by_lr[2].is_best_mean
+
+
+def test_lost_after_the_best_is_measured_from_the_score_shown(tmp_path: Path) -> None:
+    """A level row's Best and Lost describe the same value: a reported score has no "lost"."""
+    rows = [{"epoch": 1, "val_loss": 0.5}, {"epoch": 2, "val_loss": 0.2}, {"epoch": 3, "val_loss": 0.4}]
+    write_run(tmp_path, "curve", rows, sweep="s", config={"lr": 1})
+    write_run(tmp_path, "told", rows, sweep="s", config={"lr": 2}, summary={"val_loss": 0.3})
+    runs = rundocs.load_runs(tmp_path)
+    report = report_sweep("s", group_sweeps(runs)["s"], runs, metric="val_loss", goal="min")
+    by_run = {score.run_id: score for score in report.scores}
+    assert by_run["curve"].lost == pytest.approx(0.2)  # final 0.4, best 0.2
+    assert by_run["told"].score == 0.3 and by_run["told"].lost is None

@@ -44,10 +44,11 @@ class RunScore:
 
     @property
     def lost(self) -> float | None:
-        """How much worse the end is than the best (0 when the run ended at its best)."""
-        if self.best is None or self.final is None:
+        """How much worse the end is than the score (0 when the run ended at it). None for a
+        reported score: the curve's end says nothing about how far it is from a reported value."""
+        if self.reported or self.score is None or self.final is None:
             return None
-        return abs(self.final - self.best)
+        return abs(self.final - self.score)
 
 
 def ranked(scores: Iterable[RunScore], goal: Direction) -> list[RunScore]:
