@@ -45,8 +45,8 @@ class RunScore:
     @property
     def lost(self) -> float | None:
         """How much worse the end is than the score (0 when the run ended at it). None for a
-        reported score: the curve's end says nothing about how far it is from a reported value."""
-        if self.reported or self.score is None or self.final is None:
+        reported score the curve never logged: its end says nothing about how far it is from it."""
+        if self.score is None or self.final is None or (self.reported and self.score_epoch is None):
             return None
         return abs(self.final - self.score)
 
