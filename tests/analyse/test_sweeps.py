@@ -342,3 +342,13 @@ def test_lost_after_the_best_is_measured_from_the_score_shown(tmp_path: Path) ->
     by_run = {score.run_id: score for score in report.scores}
     assert by_run["curve"].lost == pytest.approx(0.2)  # final 0.4, best 0.2
     assert by_run["told"].score == 0.3 and by_run["told"].lost is None
+
+
+def test_a_running_run_cannot_win_the_sweep_until_it_ends(tmp_path: Path) -> None:
+    """Its score is provisional, as a gate on it is pending: the best ended run wins meanwhile."""
+    write_run(tmp_path, "done", [{"epoch": 1, "val_loss": 0.5}], sweep="s", config={"lr": 1})
+    write_run(tmp_path, "live", [{"epoch": 1, "val_loss": 0.1}], sweep="s", config={"lr": 2}, status="running")
+    runs = rundocs.load_runs(tmp_path)
+    report = report_sweep("s", group_sweeps(runs)["s"], runs, metric="val_loss", goal="min")
+    assert report.best_run == "done"
+    assert {s.run_id: s.running for s in report.scores} == {"done": False, "live": True}

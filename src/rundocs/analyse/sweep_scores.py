@@ -41,6 +41,7 @@ class RunScore:
     epochs: int | None  # epochs done (``rules.epochs_done``)
     stopped_early: bool
     wall_s: float | None
+    running: bool = False  # its score is provisional: it cannot win the sweep yet
 
     @property
     def lost(self) -> float | None:
@@ -72,12 +73,15 @@ def score_run(runs: Runs, run_id: str, metric: str, goal: Direction) -> RunScore
     stopped = "pruned" in record.tags or bool(
         record.epochs and epochs is not None and epochs < record.epochs and record.status != "running"
     )
+    running = record.status == "running"
     duration: Any = runs.runs.at[run_id, "duration_s"]
     wall = None if pd.isna(duration) else float(duration)
     score, reported = _reported(record, metric)
     index = best_index(curve.y, goal) if curve is not None and curve.y.size else None
     if curve is None or not curve.y.size:
-        return RunScore(run_id, record.name, score, reported, None, None, None, None, None, None, epochs, stopped, wall)
+        return RunScore(
+            run_id, record.name, score, reported, None, None, None, None, None, None, epochs, stopped, wall, running
+        )
     final, final_epoch = float(curve.y[-1]), int(curve.x[-1])
     nonfinite: Any = runs.runs.at[run_id, "nonfinite"]
     if metric in nonfinite and nonfinite[metric] >= final_epoch:  # the run ended on a logged NaN
@@ -104,6 +108,7 @@ def score_run(runs: Runs, run_id: str, metric: str, goal: Direction) -> RunScore
         epochs=epochs,
         stopped_early=stopped,
         wall_s=wall,
+        running=running,
     )
 
 

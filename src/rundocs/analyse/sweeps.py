@@ -168,7 +168,7 @@ def report_sweep(
     if missing:
         warnings.append(f"{len(missing)} run(s) of sweep {name!r} never logged {metric}: {', '.join(missing[:5])}")
     by_id = {score.run_id: score for score in scores}
-    best = pick_best(((s, s.score) for s in scores), goal)
+    best = pick_best(((s, s.score) for s in scores if not s.running), goal)  # judged when a run ends, as gates
     configs = _config_stats(settings, by_id, dimensions, goal)
     best_mean = next((c for c in configs if c.is_best_mean), None)
     best_config = dict(settings[best.run_id]) if best else {}
@@ -244,7 +244,7 @@ def _levels(
 ) -> list[LevelRow]:
     rows = []
     for text, ids in group_levels(dimension, settings).items():
-        best = pick_best(((scores[i], scores[i].score) for i in ids), goal)
+        best = pick_best(((scores[i], scores[i].score) for i in ids if not scores[i].running), goal)
         wall = sum(scores[i].wall_s or 0.0 for i in ids)
         rows.append(LevelRow(dimension, text, len(ids), best, wall, False))
     winner = pick_best(((row, row.best.score if row.best else None) for row in rows), goal)
