@@ -368,3 +368,22 @@ def same(value: float | None, expected: float | None) -> bool:
     if value is None or expected is None:
         return value is expected
     return value == expected or (math.isnan(value) and math.isnan(expected))
+
+
+def test_a_relaunch_resuming_from_a_checkpoint_counts_the_epochs_of_its_chain(tmp_path: Path) -> None:
+    """The SLURM requeue: killed after epochs 0..3, resumed at epoch 4 up to 9 of 10: E010/010."""
+    from rundocs.analyse.rules import Relaunches, run_epochs_done
+
+    write_run(tmp_path, "a", [{"epoch": e, "val_loss": 1.0} for e in range(4)], epochs=10, status="interrupted")
+    write_run(
+        tmp_path,
+        "b",
+        [{"epoch": e, "val_loss": 0.5} for e in range(4, 10)],
+        epochs=10,
+        restarts="a",
+        started_at="2026-01-01T12:00:00+00:00",
+    )
+    runs = rundocs.load_runs(tmp_path)
+    relaunches = Relaunches(runs.records)
+    assert run_epochs_done(runs, "b", relaunches) == 10
+    assert run_epochs_done(runs, "a", relaunches) == 4

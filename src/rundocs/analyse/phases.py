@@ -17,7 +17,7 @@ import numpy as np
 from rundocs.analyse.curves import VALIDATION_SPLITS, get_curves
 from rundocs.analyse.gates import GateResult, Verdict, evaluate_gates, worst
 from rundocs.analyse.names import Direction
-from rundocs.analyse.rules import Relaunches, best_index, epochs_done, pick_best
+from rundocs.analyse.rules import Relaunches, best_index, pick_best, run_epochs_done
 from rundocs.load.plans import ExpectedRun, Plan
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord
@@ -196,7 +196,7 @@ def _attempt(runs: Runs, facts: Mapping[str, Any], run_id: str, relaunches: Rela
     state = str(fact["state"])
     relaunch = relaunches.restarted_by.get(run_id)
     last = None if _missing(fact["last_epoch"]) else int(fact["last_epoch"])
-    done = epochs_done(runs.curves(run_id).get("epoch"), record.epochs)
+    done = run_epochs_done(runs, run_id, relaunches)
     started = record.started_at
     activity = fact["last_activity"].to_pydatetime()
     eta = None

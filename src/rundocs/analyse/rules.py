@@ -19,6 +19,7 @@ import numpy as np
 
 from rundocs.analyse.names import Direction, parse_metric_name
 from rundocs.load.records import RunRecord
+from rundocs.load.runs import Runs
 
 K = TypeVar("K")
 
@@ -73,13 +74,16 @@ def is_better(value: float, other: float, direction: Direction) -> bool:
 # -- epochs -------------------------------------------------------------------------------
 
 
-def epochs_done(epochs: np.ndarray | None, planned: int | None = None) -> int | None:
+def epochs_done(
+    epochs: np.ndarray | None, planned: int | None = None, *, counted_from: float | None = None
+) -> int | None:
     """How many epochs a run finished, from the epoch numbers it logged.
 
     Epochs counted from 1 (``range(1, n + 1)``): the last epoch. Counted from 0
     (``range(n)``): the last epoch + 1. A run that logs epoch 0 and then reaches its
     planned count (``0..n`` with ``n`` planned) evaluated before training: the last epoch.
-    None when the run logged no epoch.
+    None when the run logged no epoch. ``counted_from``: the first epoch the earlier attempts
+    of its relaunch chain logged, for a relaunch that resumes where they stopped.
     """
     if epochs is None:
         return None
@@ -87,6 +91,8 @@ def epochs_done(epochs: np.ndarray | None, planned: int | None = None) -> int | 
     if not present.size:
         return None
     first, last = int(present.min()), int(present.max())
+    if counted_from is not None:
+        first = min(first, int(counted_from))
     if first > 0:
         return last
     if planned is not None and last == planned:
@@ -187,6 +193,16 @@ class Relaunches:
     def effective_only(self, run_ids: Iterable[str]) -> list[str]:
         """``run_ids`` without the attempts a later run relaunched, order kept."""
         return [run_id for run_id in run_ids if run_id not in self.restarted_by]
+
+
+def run_epochs_done(runs: Runs, run_id: str, relaunches: Relaunches) -> int | None:
+    """``epochs_done`` of one run, counted from the first epoch of its relaunch chain: a relaunch
+    that resumes from a checkpoint (epochs 4..9 after an attempt killed at 3) did 10 of 10."""
+    chain = relaunches.chain(run_id)
+    earlier = [runs.curves(r).get("epoch") for r in chain[: chain.index(run_id)]]
+    starts = [float(np.nanmin(e)) for e in earlier if e is not None and np.isfinite(e).any()]
+    record = runs.records[run_id]
+    return epochs_done(runs.curves(run_id).get("epoch"), record.epochs, counted_from=min(starts, default=None))
 
 
 # -- direction ----------------------------------------------------------------------------

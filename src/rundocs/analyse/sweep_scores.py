@@ -19,7 +19,7 @@ import pandas as pd
 
 from rundocs.analyse.curves import get_curves
 from rundocs.analyse.names import Direction
-from rundocs.analyse.rules import best_index, epochs_done
+from rundocs.analyse.rules import Relaunches, best_index, run_epochs_done
 from rundocs.load.records import RunRecord
 from rundocs.load.runs import Runs
 
@@ -65,11 +65,11 @@ def rank_key(value: float | None, goal: Direction) -> tuple[bool, float]:
     return (False, value if goal == "min" else -value)
 
 
-def score_run(runs: Runs, run_id: str, metric: str, goal: Direction) -> RunScore:
+def score_run(runs: Runs, run_id: str, metric: str, goal: Direction, relaunches: Relaunches) -> RunScore:
     record = runs.records[run_id]
     columns = runs.curves(run_id)
     curve = next((c for c in get_curves(columns) if c.metric.name == metric), None) if columns else None
-    epochs = epochs_done(columns.get("epoch"), record.epochs)
+    epochs = run_epochs_done(runs, run_id, relaunches)
     stopped = "pruned" in record.tags or bool(
         record.epochs and epochs is not None and epochs < record.epochs and record.status != "running"
     )

@@ -143,6 +143,7 @@ def report_sweep(
     ``sweep:`` spec; ``directions`` are the user's overrides (``--direction``). The direction is
     ``rules.resolve_direction``'s: overrides, then the plan, then the study, then the name."""
     warnings: list[str] = []
+    relaunches = relaunches or Relaunches(runs.records)
     members, relaunched = sweep_members(name, run_ids, runs, relaunches)
     declared = metric is not None
     if metric is None:
@@ -163,7 +164,7 @@ def report_sweep(
         )
     settings = {run_id: dict(flatten(runs.records[run_id].config)) for run_id in members}
     dimensions, repeat_keys = find_dimensions(settings, repeats)
-    scores = [score_run(runs, run_id, metric, goal) for run_id in members]
+    scores = [score_run(runs, run_id, metric, goal, relaunches) for run_id in members]
     missing = [s.name for s in scores if s.score is None and s.best is None and not from_study(runs, s.run_id)]
     if missing:
         warnings.append(f"{len(missing)} run(s) of sweep {name!r} never logged {metric}: {', '.join(missing[:5])}")

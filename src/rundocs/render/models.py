@@ -16,7 +16,7 @@ import pandas as pd
 from rundocs.analyse.baseline import ConfigRow, diff_config
 from rundocs.analyse.curves import VALIDATION_SPLITS, MetricSummary, find_findings, get_curves, summarize, x_axis_name
 from rundocs.analyse.names import Direction
-from rundocs.analyse.rules import Relaunches, epochs_done
+from rundocs.analyse.rules import Relaunches, run_epochs_done
 from rundocs.formatting import format_duration, format_number
 from rundocs.load.records import RunRecord
 from rundocs.load.runs import Runs
@@ -71,13 +71,14 @@ def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
     for run_id, fact in facts.items():
         fact["relaunch_of"] = relaunches.restarts.get(run_id)
         fact["relaunched_as"] = relaunches.restarted_by.get(run_id)
+        fact["epochs_done"] = run_epochs_done(runs, run_id, relaunches)
     return facts
 
 
-def progress(runs: Runs, run_id: str) -> str:
-    """``E010/010``: epochs done (``rules.epochs_done``, 0- or 1-based logs) of those planned."""
+def progress(runs: Runs, run_id: str, done: int | None) -> str:
+    """``E010/010``: epochs done (``rules.run_epochs_done``: 0- or 1-based logs, relaunch chains)
+    of those planned."""
     record = runs.records[run_id]
-    done = epochs_done(runs.curves(run_id).get("epoch"), record.epochs)
     if done is None:
         return ""
     return f"E{done:03d}" + (f"/{record.epochs:03d}" if record.epochs else "")
@@ -95,7 +96,7 @@ def make_log_entry(
         kind=record.kind,
         phase=record.phase,
         state=str(facts["state"]),
-        progress=progress(runs, run_id),
+        progress=progress(runs, run_id, facts["epochs_done"]),
         results=_key_results(runs, run_id, directions),
         error=_error_line(record, None if pd.isna(last) else int(last)),
         relaunched_as=facts.get("relaunched_as"),
@@ -121,7 +122,7 @@ def make_run_page(
         nonfinite=facts["nonfinite"],
         planned_epochs=record.epochs,
         status=record.status,
-        epochs_done=epochs_done(columns.get("epoch"), record.epochs),
+        epochs_done=facts["epochs_done"],
     )
     axes = {summary.axis for summary in summaries}
     spec = plot_curves(curves)
