@@ -74,11 +74,12 @@ class Run:
     def logs(self, metric: str) -> bool:
         return any(metric in row for row in self.rows)
 
-    def epochs_done(self) -> int | None:
+    def epochs_done(self, earlier: tuple[int, ...] | list[int] = ()) -> int | None:
+        """``earlier``: the epochs the attempts it relaunches logged (a resumed run goes on counting)."""
         epochs = [row["epoch"] for row in self.rows if "epoch" in row]
         if not epochs:
             return None
-        if min(epochs) > 0:
+        if min([*epochs, *earlier]) > 0:
             return max(epochs)
         # counted from 0, except an evaluation at epoch 0 before n planned epochs (0..n): docs/plans.md
         return max(epochs) if max(epochs) == self.record.get("epochs") else max(epochs) + 1
@@ -119,6 +120,25 @@ def best(points: list[tuple[int, float]], goal: str) -> tuple[int, float] | None
         if math.isfinite(value) and (chosen is None or (value < chosen[1] if goal == "min" else value > chosen[1])):
             chosen = (x, value)
     return chosen
+
+
+def earlier_epochs(runs: dict[str, Run], run_id: str) -> list[int]:
+    """Epochs logged by the attempts ``run_id`` relaunches: ``restarts`` followed back while each
+    attempt started before the one naming it."""
+    found: list[int] = []
+    current, seen = runs[run_id], {run_id}
+    while current.restarts in runs and current.restarts not in seen:
+        attempt = runs[current.restarts]
+        if (_start(attempt), attempt.id) >= (_start(current), current.id):
+            break
+        seen.add(current.restarts)
+        found += [row["epoch"] for row in attempt.rows if "epoch" in row]
+        current = attempt
+    return found
+
+
+def _start(run: Run) -> datetime:
+    return datetime.fromisoformat(run.started_at)
 
 
 def superseded(runs: dict[str, Run], now: datetime) -> set[str]:
