@@ -47,6 +47,16 @@ def test_unambiguous_shapes_are_read(tmp_path: Path) -> None:
     assert (strings.phase, strings.sweep, strings.name) == ("2", "7", "12")
 
 
+def test_a_one_item_restarts_list_names_the_run_it_relaunches(tmp_path: Path) -> None:
+    """What the writer makes of ``Run(restarts=["a"])``, the reader takes too; two ids stay a problem."""
+    write_run(tmp_path, "a", ROWS, status="interrupted")
+    write_run(tmp_path, "b", ROWS, restarts=["a"], started_at="2026-01-01T12:00:00+00:00")
+    write_run(tmp_path, "c", ROWS, restarts=["a", "b"], started_at="2026-01-01T13:00:00+00:00")
+    loaded = rundocs.load_runs(tmp_path)
+    assert loaded.records["b"].restarts == "a"
+    assert "c" not in loaded.records and [p.path.split("/")[-2] for p in loaded.problems] == ["c"]
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -100,6 +100,9 @@ def normalise_record(data: Any) -> Any:
             record[key] = [record[key]]
     if type(record.get("tags")) is list:
         record["tags"] = [_as_name(tag) for tag in record["tags"]]
+    restarts = record.get("restarts")
+    if type(restarts) is list and len(restarts) == 1:  # a one-item list names one run; longer is ambiguous
+        record["restarts"] = restarts[0] if restarts[0] != "" else None
     for key in _OBJECTS:
         if key in record and record[key] is None:
             record[key] = {}
