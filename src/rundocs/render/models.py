@@ -71,7 +71,7 @@ def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
     for run_id, fact in facts.items():
         fact["relaunch_of"] = relaunches.restarts.get(run_id)
         fact["relaunched_as"] = relaunches.restarted_by.get(run_id)
-        fact["epochs_done"] = run_epochs_done(runs, run_id, relaunches)
+        fact["relaunches"] = relaunches  # epochs done are read only for pages rendered again
     return facts
 
 
@@ -96,7 +96,7 @@ def make_log_entry(
         kind=record.kind,
         phase=record.phase,
         state=str(facts["state"]),
-        progress=progress(runs, run_id, facts["epochs_done"]),
+        progress=progress(runs, run_id, run_epochs_done(runs, run_id, facts["relaunches"])),
         results=_key_results(runs, run_id, directions),
         error=_error_line(record, None if pd.isna(last) else int(last)),
         relaunched_as=facts.get("relaunched_as"),
@@ -122,7 +122,7 @@ def make_run_page(
         nonfinite=facts["nonfinite"],
         planned_epochs=record.epochs,
         status=record.status,
-        epochs_done=facts["epochs_done"],
+        epochs_done=run_epochs_done(runs, run_id, facts["relaunches"]),
     )
     axes = {summary.axis for summary in summaries}
     spec = plot_curves(curves)

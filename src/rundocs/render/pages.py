@@ -284,10 +284,11 @@ def _phase_pages(
     unchanged; "now" is part of its key only while one of those runs is running (the time left
     at the current rate). A plan row whose run folder could not be read links to the problem."""
     phases = []
+    relaunches = Relaunches(runs.records)  # once for every plan's page key
     for phase_id, plan in sorted(plan_set.plans.items()):
         path = f"phases/{phase_id}.md"
         own = [p for p in plan_set.problems if p.path == str(plan.path)]
-        inputs = _page_inputs(runs, phase_inputs(plan, runs.records))
+        inputs = _page_inputs(runs, phase_inputs(plan, runs.records, relaunches))
         unreadable, broken = expected_by_plan(plan, runs.unreadable.values(), _expected_labels)
         running = any(state == "running" for _, _, state in inputs)
         key = make_key(repr(plan), [str(p) for p in own], inputs, broken, runs.now.isoformat() if running else None)
