@@ -352,3 +352,23 @@ def test_a_running_run_cannot_win_the_sweep_until_it_ends(tmp_path: Path) -> Non
     report = report_sweep("s", group_sweeps(runs)["s"], runs, metric="val_loss", goal="min")
     assert report.best_run == "done"
     assert {s.run_id: s.running for s in report.scores} == {"done": False, "live": True}
+
+
+def test_running_runs_stay_out_of_seed_statistics_and_an_infinite_end_reads_infinite(tmp_path: Path) -> None:
+    """A running seed's score is provisional (as for the best run); a run ending on +inf ends on inf."""
+
+    def at(minute: int) -> str:
+        return f"2026-01-01T10:0{minute}:00+00:00"
+
+    write_run(tmp_path, "a1", [{"epoch": 1, "val_loss": 0.3}], sweep="s", config={"lr": 1, "seed": 1}, started_at=at(0))
+    write_run(tmp_path, "a2", [{"epoch": 1, "val_loss": 0.3}], sweep="s", config={"lr": 1, "seed": 2}, started_at=at(1))
+    live = [{"epoch": 1, "val_loss": 0.05}]
+    write_run(tmp_path, "b1", live, sweep="s", config={"lr": 2, "seed": 1}, started_at=at(2), status="running")
+    ends = [{"epoch": 1, "val_loss": 0.4}, {"epoch": 2, "val_loss": "Infinity"}]
+    write_run(tmp_path, "b2", ends, sweep="s", config={"lr": 2, "seed": 2}, started_at=at(3))
+    runs = rundocs.load_runs(tmp_path)
+    report = report_sweep("s", group_sweeps(runs)["s"], runs, metric="val_loss", goal="min")
+    by_lr = {dict(c.settings)["lr"]: c for c in report.configs}
+    assert (by_lr[2].scored, by_lr[2].mean) == (1, 0.4) and not by_lr[2].is_best_mean
+    assert by_lr[1].is_best_mean
+    assert {s.run_id: s.final for s in report.scores}["b2"] == math.inf

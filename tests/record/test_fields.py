@@ -192,3 +192,13 @@ def test_a_whole_float_epoch_is_logged_as_an_integer(tmp_path: Path) -> None:
     assert run.folder is not None
     lines = [json.loads(line) for line in (run.folder / "metrics.jsonl").read_text().splitlines()]
     assert [(line["epoch"], line.get("step")) for line in lines] == [(1, None), (2, 3)]
+
+
+def test_an_epoch_given_as_text_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    """Text is not a number for an epoch any more than for a metric value."""
+    run = rundocs.Run(dir=tmp_path)
+    with pytest.warns(rundocs.RecordingWarning, match="epoch"):
+        run.log(epoch="3", loss=0.5)
+    run.end()
+    assert run.folder is not None
+    assert "epoch" not in json.loads((run.folder / "metrics.jsonl").read_text())

@@ -56,7 +56,7 @@ def x_axis_name(columns: Mapping[str, np.ndarray]) -> str:
 
 def get_curves(columns: Mapping[str, np.ndarray], directions: Mapping[str, Direction] | None = None) -> list[Curve]:
     """The run's metrics as curves, each over its own axis (a per-step ``train_loss`` beside a
-    per-epoch ``val_loss`` keeps its steps); several rows at one x are averaged."""
+    per-epoch ``val_loss`` keeps its steps); several rows at one x read as the last (``rules.last_per_x``)."""
     curves = []
     for name in sorted(set(columns) - {"epoch", "step", "time"}):
         values = columns[name]

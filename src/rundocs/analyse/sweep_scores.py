@@ -84,7 +84,7 @@ def score_run(runs: Runs, run_id: str, metric: str, goal: Direction, relaunches:
         )
     final, final_epoch = float(curve.y[-1]), int(curve.x[-1])
     nonfinite: Any = runs.runs.at[run_id, "nonfinite"]
-    if metric in nonfinite and nonfinite[metric] >= final_epoch:  # the run ended on a logged NaN
+    if metric in nonfinite and nonfinite[metric] >= final_epoch and not math.isinf(final):  # ended on a NaN
         final, final_epoch = math.nan, int(nonfinite[metric])
     best = None if index is None else float(curve.y[index])
     best_epoch = None if index is None else int(curve.x[index])

@@ -260,7 +260,10 @@ def _config_stats(
         groups.setdefault(tuple(value_key(config.get(d)) for d in dimensions), []).append(run_id)
     stats = []
     for ids in groups.values():
-        values = np.array([v for i in ids if (v := scores[i].score) is not None and math.isfinite(v)])
+        # an ended run's finite score: a running run's is provisional, as for the best run
+        values = np.array(
+            [v for i in ids if (v := scores[i].score) is not None and math.isfinite(v) and not scores[i].running]
+        )
         if not values.size:
             continue
         with np.errstate(all="ignore"):  # huge values: an infinite mean ranks nowhere
@@ -268,7 +271,7 @@ def _config_stats(
             mean, low, high = float(values.mean()), float(values.min()), float(values.max())
         shown = tuple((d, settings[ids[0]].get(d)) for d in dimensions)
         stats.append(ConfigStats(shown, tuple(ids), int(values.size), mean, std, low, high, is_best_mean=False))
-    # a configuration one of whose seeds diverged (or has no value) cannot be best on the mean of the others
+    # a configuration one of whose seeds diverged, has no value or still runs cannot be best on the mean
     winner = pick_best(((s, s.mean) for s in stats if s.scored == len(s.run_ids)), goal)
     marked = [dataclasses.replace(s, is_best_mean=s is winner) for s in stats]
     return sorted(marked, key=lambda s: (not s.is_best_mean, rank_key(s.mean, goal)))

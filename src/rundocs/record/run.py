@@ -281,7 +281,7 @@ class Run:
 
     def _index(self, key: str, value: Any) -> int | None:
         """An epoch or step as a non-negative int, or None (after a warning) when it is not one."""
-        number = fields.as_int(value)  # 3, np.int64(3), 3.0, a one-element tensor
+        number = None if isinstance(value, str) else fields.as_int(value)  # 3, np.int64(3), 3.0, a tensor
         if number is not None and 0 <= number <= MAX_COUNT:
             return number
         if type(value) is not int:
