@@ -101,7 +101,8 @@ def test_pruned_trials_are_completed_runs_that_stopped_early(shared: SharedStudy
         record = records[trial.number]
         assert record.status == "completed"
         assert "pruned" in record.tags
-        assert max(reported(runs, record.id, "val_loss")) < EPOCHS == record.epochs
+        # a pruner may stop a trial at any reported step, its last one included (seen in CI)
+        assert max(reported(runs, record.id, "val_loss")) <= EPOCHS == record.epochs
         assert record.summary == {"val_loss": trial.intermediate_values[max(trial.intermediate_values)]}
 
 
