@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -254,6 +255,45 @@ def test_a_relaunch_not_yet_logging_the_gate_metric_is_pending(tmp_path: Path) -
     assert report.verdict == "pending" and report.status == "running"
 
 
+def test_a_gate_epoch_only_the_killed_attempt_reached_is_read_from_it_when_the_relaunch_resumed_later(
+    tmp_path: Path,
+) -> None:
+    """A SLURM requeue resumes from a checkpoint after epoch 1: the gate at epoch 1 reads what
+    the killed attempt logged there; a relaunch that starts over is judged on its own epoch 1."""
+    runs = tmp_path / "runs"
+    write_run(runs, "ra", epochs({"val_acc": [0.9]}), name="a", started_at=at(300))
+    write_run(runs, "rb", epochs({"val_acc": [0.7]}), name="b", status="interrupted", started_at=at(200))
+    resumed = [{"epoch": 2, "time": 60.0, "val_acc": 0.2}]
+    write_run(runs, "rb2", resumed, name="b", restarts="rb", started_at=at(100))
+    report = phase(tmp_path, RELAUNCH)
+    assert [(g.run_id, g.colour, g.observed) for g in report.gates] == [("ra", "green", 0.9), ("rb2", "green", 0.7)]
+    shutil.rmtree(runs / "rb2")
+    write_run(runs, "rb2", epochs({"val_acc": [0.3, 0.9]}), name="b", restarts="rb", started_at=at(100))
+    report = phase(tmp_path, RELAUNCH)
+    assert [(g.run_id, g.colour, g.observed) for g in report.gates][1] == ("rb2", "red", 0.3)
+
+
+def test_a_run_that_ended_without_the_gate_epoch_is_red_not_pending_forever(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "ra", [{"epoch": 2, "time": 60.0, "val_acc": 0.9}], name="a", started_at=at(300))
+    write_run(runs, "rb", [{"epoch": 1, "time": 60.0, "train_loss": 0.5}, {"epoch": 2, "time": 120.0, "val_acc": 0.9}],
+              name="b", started_at=at(200))  # fmt: skip
+    report = phase(tmp_path, RELAUNCH)
+    assert [(g.run_id, g.colour) for g in report.gates] == [("ra", "red"), ("rb", "red")]
+    assert "ended without" in report.gates[0].note and report.verdict == "red"
+
+
+def test_an_unreadable_run_folder_of_the_phase_blocks_it_and_keeps_the_verdict_from_green(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "ra", epochs({"val_acc": [0.9]}), name="a", started_at=at(300))
+    write_run(runs, "rb", epochs({"val_acc": [0.9]}), name="b", started_at=at(200))
+    assert phase(tmp_path, RELAUNCH).status == "done" and phase(tmp_path, RELAUNCH).verdict == "green"
+    (runs / "rb" / "run.json").write_text('{"format": "rundocs.run/1", "name": "b", "status": "succeeded"}')
+    report = phase(tmp_path, RELAUNCH)
+    assert report.unreadable == ("rb",)
+    assert report.status == "blocked" and report.verdict == "pending"
+
+
 def test_two_runs_naming_each_other_in_restarts_do_not_hang_the_build(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     write_run(runs, "rx", epochs({"val_acc": [0.9]}), name="a", restarts="ry", started_at=at(20), status="failed")
@@ -299,9 +339,10 @@ gates:
 """
 
 
-def naive_colour(value: float | None) -> str:
+def naive_colour(value: float | None, running: bool = True) -> str:
+    """A missing value is pending while the run runs, red once it ended without one."""
     if value is None:
-        return "pending"
+        return "pending" if running else "red"
     if not math.isfinite(value):
         return "red"
     return "green" if value >= 0.5 else "amber" if value >= 0.4 else "red"
@@ -357,7 +398,7 @@ def test_gates_equal_a_naive_reading_of_the_raw_lines(
     finite = [value for _, value in logged if math.isfinite(value)]
     best = max(finite) if finite else logged[-1][1]
     epoch_gate, best_gate = gates
-    assert epoch_gate.colour == naive_colour(expected)
+    assert epoch_gate.colour == naive_colour(expected, running)
     assert same(epoch_gate.observed, expected)
     assert best_gate.colour == ("pending" if running else naive_colour(best))
     assert same(best_gate.observed, best)

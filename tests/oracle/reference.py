@@ -18,7 +18,6 @@ from typing import Any
 import yaml
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-DEAD = ("failed", "interrupted", "stalled")
 STALLED_AFTER = timedelta(minutes=10)  # the projects never come near it: silent 1 minute, or days
 
 
@@ -123,16 +122,19 @@ def best(points: list[tuple[int, float]], goal: str) -> tuple[int, float] | None
 
 
 def earlier_epochs(runs: dict[str, Run], run_id: str) -> list[int]:
-    """Epochs logged by the attempts ``run_id`` relaunches: ``restarts`` followed back while each
-    attempt started before the one naming it."""
-    found: list[int] = []
-    current, seen = runs[run_id], {run_id}
-    while current.restarts in runs and current.restarts not in seen:
+    """Epochs logged by the attempts ``run_id`` relaunches (a resumed run goes on counting)."""
+    return [row["epoch"] for attempt in attempts(runs, run_id)[1:] for row in runs[attempt].rows if "epoch" in row]
+
+
+def attempts(runs: dict[str, Run], run_id: str) -> list[str]:
+    """``run_id`` and the attempts it relaunches, followed back through ``restarts`` while each
+    started before the one naming it."""
+    found, current = [run_id], runs[run_id]
+    while current.restarts in runs and current.restarts not in found:
         attempt = runs[current.restarts]
         if (_start(attempt), attempt.id) >= (_start(current), current.id):
             break
-        seen.add(current.restarts)
-        found += [row["epoch"] for row in attempt.rows if "epoch" in row]
+        found.append(attempt.id)
         current = attempt
     return found
 
@@ -141,10 +143,14 @@ def _start(run: Run) -> datetime:
     return datetime.fromisoformat(run.started_at)
 
 
-def superseded(runs: dict[str, Run], now: datetime) -> set[str]:
-    """Dead attempts that another run relaunches: no longer judged, counted or ranked."""
-    relaunched = {run.restarts for run in runs.values() if run.restarts in runs}
-    return {run_id for run_id in relaunched if runs[run_id].state(now) in DEAD}
+def superseded(runs: dict[str, Run]) -> set[str]:
+    """Attempts that a later-started run relaunches (whatever their state, as docs/plans.md says):
+    no longer judged, counted or ranked."""
+    return {
+        run.restarts
+        for run in runs.values()
+        if run.restarts in runs and (_start(runs[run.restarts]), run.restarts) < (_start(run), run.id)
+    }
 
 
 def in_cycles(runs: dict[str, Run]) -> set[str]:
@@ -182,8 +188,8 @@ def holds(op: str, observed: float, threshold: float) -> bool:
 
 def colour(gate: dict[str, Any], value: float) -> str:
     key = gate_key(gate)
-    if math.isnan(value):
-        return "red"  # NaN never passes
+    if not math.isfinite(value):
+        return "red"  # NaN and infinities never pass (docs/plans.md)
     if holds(key[2], value, key[3]):
         return "green"
     return "amber" if key[4] is not None and holds(key[4], value, key[5]) else "red"
@@ -192,13 +198,13 @@ def colour(gate: dict[str, Any], value: float) -> str:
 def gate_results(phase: str, plan: dict[str, Any], runs: dict[str, Run], now: datetime) -> list[tuple[Any, ...]]:
     """(run id, gate key, colour) per judged run and gate; colour None where the issue leaves it open."""
     ids = members(phase, plan, runs)
-    gone = superseded(runs, now)
+    gone = superseded(runs)
     train = [i for i in ids if runs[i].kind == "train" and i not in gone]
     evals = [i for i in ids if runs[i].kind == "eval"]
     results = []
     for gate in plan.get("gates") or []:
         metric = gate["metric"]
-        judged = [i for i in train if runs[i].logs(metric)]
+        judged = [i for i in train if any(runs[a].logs(metric) for a in attempts(runs, i))]
         if judged:
             results += [(i, gate_key(gate), _judge_train(gate, runs[i], now)) for i in judged]
             continue
@@ -212,15 +218,18 @@ def gate_results(phase: str, plan: dict[str, Any], runs: dict[str, Run], now: da
 
 
 def _judge_train(gate: dict[str, Any], run: Run, now: datetime) -> str | None:
+    """A run still running is pending; one that ended without the value it needs is red."""
     state = run.state(now)
     points = run.points(gate["metric"])
     if gate.get("epoch") is not None:
         at = [value for x, value in points if x == gate["epoch"]]
         if at:
             return colour(gate, at[-1])  # the last line of that epoch that logs the metric
-        return "pending" if state == "running" else None
+        return "pending" if state == "running" else None if state == "stalled" else "red"
     if state in ("running", "stalled"):  # best over the run: pending until the run ends
         return "pending" if state == "running" else None
+    if not points:
+        return "red"
     op = gate_key(gate)[2]
     if op == "==":
         return colour(gate, points[-1][1])
@@ -254,9 +263,12 @@ def sweep_groups(runs: dict[str, Run], plans: dict[str, dict[str, Any]]) -> dict
 
 
 def winner(ids: list[str], metric: str, goal: str, runs: dict[str, Run]) -> str | None:
-    """The run with the best finite value; ties go to the earlier run."""
+    """The run with the best finite value; ties go to the earlier run. A run still running
+    (``status: running``) has a provisional value and cannot win yet."""
     chosen = None
     for run_id in ids:
+        if runs[run_id].status == "running":
+            continue
         found = best(runs[run_id].points(metric), goal)
         if found is not None and (chosen is None or (found[1] < chosen[1] if goal == "min" else found[1] > chosen[1])):
             chosen = (run_id, found[1])
@@ -277,7 +289,8 @@ def flat(config: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def seed_stats(
     ids: list[str], metric: str, goal: str, runs: dict[str, Run], repeats: list[str]
 ) -> dict[frozenset[str], tuple[float, float | None]]:
-    """Per configuration (the runs that differ only in repeat keys): mean and sample std of the bests."""
+    """Per configuration (the runs that differ only in repeat keys): mean and sample std of the
+    bests of its ended runs."""
     settings = {i: flat(runs[i].config or {}) for i in ids}
     keys = sorted({key for s in settings.values() for key in s})
     varied = [k for k in keys if len({s.get(k) for s in settings.values()}) > 1]
@@ -287,7 +300,8 @@ def seed_stats(
         groups.setdefault(tuple(settings[i].get(k) for k in dimensions), []).append(i)
     stats = {}
     for members_ in groups.values():
-        bests = [found[1] for i in members_ if (found := best(runs[i].points(metric), goal)) is not None]
+        ended = [i for i in members_ if runs[i].status != "running"]
+        bests = [found[1] for i in ended if (found := best(runs[i].points(metric), goal)) is not None]
         if bests:
             stats[frozenset(members_)] = (_mean(bests), _sample_std(bests))
     return stats

@@ -32,6 +32,8 @@ ENDINGS = {
     "sys.exit()": ("", "sys.exit()", 0, "completed", None),
     "sys.exit(2)": ("", "sys.exit(2)", 2, "failed", "exit code 2"),
     "sys.exit('error')": ("    sys.exit('error')", "", 1, "failed", "error"),
+    "exit(2)": ("", "exit(2)", 2, "failed", "exit code 2"),  # the builtin site adds
+    "quit('error')": ("    quit('error')", "", 1, "failed", "error"),
     "raise": ("    raise RuntimeError('diverged')", "", 1, "failed", "diverged"),
 }
 

@@ -88,3 +88,30 @@ def test_the_plugins_directions_reach_sweep_pages(tmp_path: Path, child_env: dic
     assert done.returncode == 0, done.stderr
     page = (project / "docs" / "sweeps" / "s.md").read_text()
     assert "(higher is better)" in page and "Best run: [high](../runs/high.md)" in page
+
+
+def test_a_target_logged_per_step_is_placed_at_its_step_not_called_an_epoch(
+    tmp_dir: Path, child_env: dict[str, str]
+) -> None:
+    for minute, (run_id, best) in enumerate({"a": 0.3, "b": 0.2}.items()):
+        rows = [{"step": 100, "val_loss": 0.9}, {"step": 200, "val_loss": best}, {"step": 300, "val_loss": 0.5}]
+        write_run(tmp_dir / "runs", run_id, rows, sweep="s", config={"lr": minute},
+                  started_at=f"2026-01-01T10:{minute:02d}:00+00:00")  # fmt: skip
+    assert rundocs("build", cwd=tmp_dir, env=child_env).returncode == 0
+    page = (tmp_dir / "docs" / "sweeps" / "s.md").read_text()
+    assert "Best run: [b](../runs/b.md), val\\_loss = 0.2 at step 200." in page
+    assert "| Best | At step | Final |" in page and "At epoch" not in page
+    assert "| 0.2 | 200 | 0.5 |" in page
+
+
+def test_direction_flag_reaches_the_phase_comparison(tmp_dir: Path, child_env: dict[str, str]) -> None:
+    """``--direction`` comes first in the resolution order, before the plan's compare goal."""
+    score_runs(tmp_dir / "runs", {"low": 0.1, "high": 0.9}, phase="p")
+    (tmp_dir / "plans").mkdir()
+    (tmp_dir / "plans" / "p.yaml").write_text("title: P\ncompare: {metrics: {val_score: min}}\n")
+    assert rundocs("build", cwd=tmp_dir, env=child_env).returncode == 0
+    page = (tmp_dir / "docs" / "phases" / "p.md").read_text()
+    assert "val\\_score (lower is better)" in page and "| [low](../runs/low.md) | **0.1** |" in page
+    assert rundocs("build", "--direction", "val_score=max", cwd=tmp_dir, env=child_env).returncode == 0
+    page = (tmp_dir / "docs" / "phases" / "p.md").read_text()
+    assert "val\\_score (higher is better)" in page and "| [high](../runs/high.md) | **0.9** |" in page

@@ -44,47 +44,38 @@ def evaluate_gates(plan: Plan, runs: Runs, members: list[str], relaunches: Relau
             r for r in evals if _logs(runs, r, gate.metric) or gate.metric in records[r].summary
         ]
         for run_id in judged:
-            results.append(_judge(gate, runs, run_id))
+            results.append(_judge(gate, runs, run_id, relaunches.chain(run_id)))
     return results
 
 
-def _judge(gate: Gate, runs: Runs, run_id: str) -> GateResult:
-    """A gate at ``epoch: N`` reads the last line of epoch N that carries the metric; without an
-    epoch, the best value over the run (``==``: the last value), pending while the run runs."""
+def _judge(gate: Gate, runs: Runs, run_id: str, chain: list[str]) -> GateResult:
+    """A train run: a gate at ``epoch: N`` reads the last line of epoch N that carries the
+    metric (``_chain_at_epoch``: a relaunch resumed after epoch N keeps its dead attempt's
+    value); without an epoch, the best value over the run (``==``: the last value), pending
+    while the run runs. A run that ended without the value is red: the requirement was never
+    shown to hold. An eval run: its summary value, else its last logged value."""
     record = runs.records[run_id]
     running = record.status == "running"
-    columns = runs.histories[run_id].columns  # with metrics logged only as NaN: they are judged red
-    values = columns.get(gate.metric)
-    carried = _carried(runs, run_id, gate.metric)
-    epochs = columns.get("epoch")
-    if epochs is not None and np.isnan(epochs).all():
-        epochs = None
+    epochs = _epochs(runs, run_id)
     observed: float | None = None
     at: int | None = None
-    if gate.epoch is not None and values is not None and epochs is not None:
-        rows = np.flatnonzero(carried & (epochs == gate.epoch))
-        if rows.size:
-            observed, at = float(values[rows[-1]]), gate.epoch
-        elif _went_nan_by(runs, run_id, gate.metric, epochs, gate.epoch):
-            observed, at = math.nan, gate.epoch
-    elif gate.epoch is None and values is not None and carried.any():
-        rows = np.flatnonzero(carried)
-        index = _gate_pick(values[rows], gate)
-        observed = float(values[rows[index]])
-        if epochs is not None and not math.isnan(epochs[rows[index]]):
-            at = int(epochs[rows[index]])
+    if record.kind == "eval":
+        observed = record.summary.get(gate.metric)
+        if observed is None and _logs(runs, run_id, gate.metric):
+            observed = float(runs.histories[run_id].columns[gate.metric][_carried(runs, run_id, gate.metric)][-1])
+    elif gate.epoch is not None:
+        observed = _chain_at_epoch(runs, chain, gate.metric, gate.epoch)
+        at = gate.epoch if observed is not None else None
+    elif _logs(runs, run_id, gate.metric):
+        values = runs.histories[run_id].columns[gate.metric]
+        rows = np.flatnonzero(_carried(runs, run_id, gate.metric))
+        index = rows[_gate_pick(values[rows], gate)]
+        observed = float(values[index])
+        at = int(epochs[index]) if epochs is not None and not math.isnan(epochs[index]) else None
         if running:
             return GateResult(run_id, gate, observed, at, "pending", "best so far; judged when the run ends")
-    elif gate.metric in record.summary:
-        observed = record.summary[gate.metric]
     if observed is None:
-        if running and gate.epoch is not None:
-            reached = epochs is not None and bool((epochs >= gate.epoch).any())
-            note = f"no value at epoch {gate.epoch} yet" if reached else f"epoch {gate.epoch} not reached yet"
-            return GateResult(run_id, gate, None, None, "pending", note)
-        if running:
-            return GateResult(run_id, gate, None, None, "pending", "no value logged yet")
-        return GateResult(run_id, gate, None, None, "pending", "no value recorded")
+        return _no_value(gate, run_id, running, epochs)
     if math.isnan(observed):
         return GateResult(run_id, gate, observed, at, "red", "NaN never passes a gate")
     if math.isinf(observed):
@@ -94,6 +85,50 @@ def _judge(gate: Gate, runs: Runs, run_id: str) -> GateResult:
     if gate.amber is not None and gate.amber.holds(observed):
         return GateResult(run_id, gate, observed, at, "amber", "")
     return GateResult(run_id, gate, observed, at, "red", "")
+
+
+def _no_value(gate: Gate, run_id: str, running: bool, epochs: np.ndarray | None) -> GateResult:
+    """Pending while the run runs; red once it ended without the value."""
+    if running and gate.epoch is not None:
+        reached = epochs is not None and bool((epochs >= gate.epoch).any())
+        note = f"no value at epoch {gate.epoch} yet" if reached else f"epoch {gate.epoch} not reached yet"
+        return GateResult(run_id, gate, None, None, "pending", note)
+    if running:
+        return GateResult(run_id, gate, None, None, "pending", "no value logged yet")
+    where = f"at epoch {gate.epoch}" if gate.epoch is not None else "of it"
+    return GateResult(run_id, gate, None, None, "red", f"no value {where}: the run ended without logging one")
+
+
+def _epochs(runs: Runs, run_id: str) -> np.ndarray | None:
+    """The run's epoch column, None when it logged no epoch."""
+    epochs = runs.histories[run_id].columns.get("epoch")
+    return None if epochs is None or np.isnan(epochs).all() else epochs
+
+
+def _chain_at_epoch(runs: Runs, chain: list[str], metric: str, epoch: int) -> float | None:
+    """What ``metric`` reads at ``epoch`` over a relaunch chain: the last attempt's value there,
+    else an earlier attempt's when every later one resumed past that epoch (its first logged
+    epoch is later), as a relaunch from a checkpoint does."""
+    for attempt in reversed(chain):
+        value = _at_epoch(runs, attempt, metric, epoch)
+        if value is not None:
+            return value
+        epochs = _epochs(runs, attempt)
+        if epochs is None or np.nanmin(epochs) <= epoch:
+            return None  # it started over before that epoch: what it logs there is what counts
+    return None
+
+
+def _at_epoch(runs: Runs, run_id: str, metric: str, epoch: int) -> float | None:
+    """What ``metric`` reads at ``epoch`` in one run: its last line of that epoch carrying it, NaN
+    when it went NaN by then and was not logged again; None when the run has no value there."""
+    values, epochs = runs.histories[run_id].columns.get(metric), _epochs(runs, run_id)
+    if values is None or epochs is None:
+        return None
+    rows = np.flatnonzero(_carried(runs, run_id, metric) & (epochs == epoch))
+    if rows.size:
+        return float(values[rows[-1]])
+    return math.nan if _went_nan_by(runs, run_id, metric, epochs, epoch) else None
 
 
 def _logs(runs: Runs, run_id: str, metric: str) -> bool:

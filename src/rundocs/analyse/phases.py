@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -17,10 +17,10 @@ import numpy as np
 from rundocs.analyse.curves import VALIDATION_SPLITS, get_curves
 from rundocs.analyse.gates import GateResult, Verdict, evaluate_gates, worst
 from rundocs.analyse.names import Direction
-from rundocs.analyse.rules import Relaunches, best_index, pick_best, run_epochs_done
+from rundocs.analyse.rules import Relaunches, best_index, pick_best, resolve_direction, run_epochs_done
 from rundocs.load.plans import ExpectedRun, Plan
 from rundocs.load.problems import Problem
-from rundocs.load.records import RunRecord
+from rundocs.load.records import RunRecord, Unreadable
 from rundocs.load.runs import Runs
 
 PhaseStatus = Literal["planned", "running", "blocked", "done"]
@@ -78,9 +78,16 @@ class PhaseReport:
     comparison: tuple[CompareRow, ...]
     last_activity: datetime | None
     problems: tuple[Problem, ...]
+    #: Run folders of the phase that could not be read (``unreadable_members``).
+    unreadable: tuple[str, ...] = ()
+    #: Each compared metric's direction (``rules.resolve_direction``: ``--direction`` over the plan).
+    compare_goals: Mapping[str, Direction] = field(default_factory=dict)
 
 
-def report_phase(plan: Plan, runs: Runs, now: datetime) -> PhaseReport:
+def report_phase(
+    plan: Plan, runs: Runs, now: datetime, directions: Mapping[str, Direction] | None = None
+) -> PhaseReport:
+    """The phase of ``plan`` over ``runs`` at ``now``; ``directions`` are the user's overrides."""
     records = runs.records
     relaunches = Relaunches(records)
     members = phase_members(plan, records)
@@ -113,22 +120,43 @@ def report_phase(plan: Plan, runs: Runs, now: datetime) -> PhaseReport:
     )
     every = [a for row in rows for a in row.attempts] + list(unplanned)
     gates = tuple(evaluate_gates(plan, runs, members, relaunches))
-    comparison, compare_problems = _compare(plan, runs, members, relaunches)
+    goals = {m: resolve_direction(m, overrides=directions, plan=g) or g for m, g in _compared(plan).items()}
+    comparison, compare_problems = _compare(plan, runs, members, relaunches, goals)
     problems += compare_problems
     activity = [facts[run_id]["last_activity"].to_pydatetime() for run_id in members if run_id in facts]
+    unreadable = tuple(u.folder for u in unreadable_members(plan, runs.unreadable.values()))
+    colours = [g.colour for g in gates] + (["pending"] if unreadable and gates else [])
     return PhaseReport(
         plan=plan,
         members=tuple(members),
         rows=tuple(rows),
         unplanned=unplanned,
-        status=_status(rows, every),
+        status="blocked" if unreadable else _status(rows, every),
         done=sum(row.state == "completed" for row in rows),
         gates=gates,
-        verdict=worst([g.colour for g in gates]) if gates else None,
+        verdict=worst(colours) if gates else None,
         comparison=comparison,
         last_activity=max(activity) if activity else None,
         problems=tuple(problems),
+        unreadable=unreadable,
+        compare_goals=goals,
     )
+
+
+def _compared(plan: Plan) -> dict[str, Direction]:
+    return dict(plan.compare.metrics) if plan.compare else {}
+
+
+def unreadable_members(plan: Plan, unreadable: Iterable[Unreadable]) -> list[Unreadable]:
+    """The run folders that could not be read and belong to the plan's phase: they name it, or
+    name no phase and carry a name the plan lists. Their outcome is unknown, so the phase is
+    blocked and no gate verdict is better than pending until they are fixed."""
+    return [
+        item
+        for item in sorted(unreadable, key=lambda u: u.folder)
+        if item.phase == plan.id
+        or (item.phase is None and item.name is not None and any(_matches(e, item.name) for e in plan.runs))
+    ]
 
 
 def _matches(expected: ExpectedRun, name: str) -> bool:
@@ -253,7 +281,7 @@ def _status(rows: list[ExpectedRow], attempts: list[Attempt]) -> PhaseStatus:
 
 
 def _compare(
-    plan: Plan, runs: Runs, members: list[str], relaunches: Relaunches
+    plan: Plan, runs: Runs, members: list[str], relaunches: Relaunches, goals: Mapping[str, Direction]
 ) -> tuple[tuple[CompareRow, ...], list[Problem]]:
     """One row per model: the effective attempt of each train run (a relaunched one is not a model)."""
     if plan.compare is None:
@@ -263,17 +291,14 @@ def _compare(
     evals = relaunches.effective_only(r for r in members if records[r].kind == "eval")
     values: dict[str, dict[str, float | None]] = {}
     for run_id in train:
-        row = {metric: _model_value(runs, run_id, metric, goal, evals) for metric, goal in plan.compare.metrics.items()}
+        row = {metric: _model_value(runs, run_id, metric, goal, evals) for metric, goal in goals.items()}
         values[run_id] = row
     problems = []
     baseline = compare_baseline(plan, records, relaunches)
     if plan.compare.baseline and baseline is None:
         message = f"'compare.baseline': {plan.compare.baseline!r} names no run of this phase"
         problems.append(Problem(str(plan.path), None, message, True))
-    best = {
-        metric: pick_best(((r, row[metric]) for r, row in values.items()), goal)
-        for metric, goal in plan.compare.metrics.items()
-    }
+    best = {metric: pick_best(((r, row[metric]) for r, row in values.items()), goal) for metric, goal in goals.items()}
     base = values.get(baseline) if baseline else None
     rows = []
     for run_id, row in values.items():

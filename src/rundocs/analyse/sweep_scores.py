@@ -42,6 +42,7 @@ class RunScore:
     stopped_early: bool
     wall_s: float | None
     running: bool = False  # its score is provisional: it cannot win the sweep yet
+    axis: str = "epoch"  # what ``score_epoch``, ``best_epoch`` and ``final_epoch`` count (``rules.metric_axis``)
 
     @property
     def lost(self) -> float | None:
@@ -109,6 +110,7 @@ def score_run(runs: Runs, run_id: str, metric: str, goal: Direction, relaunches:
         stopped_early=stopped,
         wall_s=wall,
         running=running,
+        axis=curve.axis,
     )
 
 

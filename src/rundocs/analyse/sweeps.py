@@ -91,6 +91,13 @@ class SweepReport:
     relaunched: dict[str, str] = field(default_factory=dict)
 
     @property
+    def axis(self) -> str:
+        """What the "At" columns count: the axis of the target metric's curves (epoch, step or
+        line); "x" when runs log it on different axes (each cell then names its own)."""
+        axes = {s.axis for s in self.scores if s.best_epoch is not None or s.score_epoch is not None}
+        return axes.pop() if len(axes) == 1 else "x" if axes else "epoch"
+
+    @property
     def best(self) -> RunScore | None:
         """The score of the best run."""
         return next((s for s in self.scores if s.run_id == self.best_run), None)

@@ -4,7 +4,9 @@ A ``Run`` used without ``with`` (a ``main()`` that never calls ``end()``) is end
 exit. Python tells ``atexit`` nothing about why the program ends, so the first ``Run``
 installs, chaining to what was there before:
 
-- a wrapper of ``sys.exit`` that remembers the code (main thread only),
+- wrappers of ``sys.exit`` and the ``exit``/``quit`` builtins that remember the code (main
+  thread only); a bare ``raise SystemExit(2)`` is not seen: Python keeps no trace of it by the
+  time ``atexit`` runs, so such a run ends ``completed`` (call ``run.end("failed")`` first),
 - a ``sys.excepthook`` that remembers the uncaught exception,
 - handlers of SIGTERM and SIGHUP (main thread only; not where the signal is ignored) that
   record every open run as ``interrupted`` with the signal named, then do what was there
@@ -19,6 +21,7 @@ this module free of ``Run``).
 from __future__ import annotations
 
 import atexit
+import builtins
 import os
 import signal
 import sys
@@ -83,28 +86,37 @@ def guard_signals() -> None:
 
 def _install() -> None:
     previous_hook = sys.excepthook
-    previous_exit = sys.exit
 
     def excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         _uncaught[:] = [value]
         previous_hook(kind, value, tb)
 
-    def exit(status: str | int | None = None, /) -> NoReturn:  # noqa: A001 - stands in for sys.exit
+    excepthook._rundocs = True  # type: ignore[attr-defined]
+    sys.excepthook = excepthook
+    sys.exit = _remembering(sys.exit)
+    for name in ("exit", "quit"):  # the builtins ``site`` adds, which scripts call too
+        previous = getattr(builtins, name, None)
+        if callable(previous):
+            setattr(builtins, name, _remembering(previous))
+    atexit.register(_end_open_runs)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forget)
+
+
+def _remembering(previous_exit: Callable[..., Any]) -> Callable[..., NoReturn]:
+    """``previous_exit`` (``sys.exit``, the ``exit`` builtin), remembering the code it exits with."""
+
+    def exit(status: str | int | None = None, /) -> NoReturn:  # noqa: A001 - stands in for it
         try:
             previous_exit(status)
         except SystemExit as request:
             if threading.current_thread() is threading.main_thread():
                 _exit_request[:] = [request]
             raise
-        raise SystemExit(status)  # only if the previous sys.exit returned
+        raise SystemExit(status)  # only if the previous one returned
 
     exit.__doc__ = previous_exit.__doc__
-    excepthook._rundocs = True  # type: ignore[attr-defined]
-    sys.excepthook = excepthook
-    sys.exit = exit
-    atexit.register(_end_open_runs)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_forget)
+    return exit
 
 
 def _handler(previous: Callable[[int, FrameType | None], Any] | int) -> Callable[[int, FrameType | None], None]:

@@ -194,7 +194,7 @@ def render_site(
         if attempt.ok:
             keeper.note(path, key)
     plan_set = plans or PlanSet({}, [])
-    phases = _phase_pages(runs, plan_set, environment, pages, keeper, failures)
+    phases = _phase_pages(runs, plan_set, environment, pages, keeper, failures, directions)
     sweeps = _sweep_pages(runs, plan_set, environment, pages, keeper, failures, directions)
     shown_runs = shown_run_problems(runs.problems, runs.root, source)
     shown_plans = shown_plan_problems(plan_set.problems)
@@ -278,6 +278,7 @@ def _phase_pages(
     pages: dict[str, str],
     keeper: _Keeper,
     failures: list[PageFailure],
+    directions: Mapping[str, Direction],
 ) -> list[PhaseSummary]:
     """One page per plan and the phase tracker. A phase page is kept while its plan, its problems,
     the files and states of the runs it reads and the unreadable folders it expected are
@@ -291,14 +292,21 @@ def _phase_pages(
         inputs = _page_inputs(runs, phase_inputs(plan, runs.records, relaunches))
         unreadable, broken = expected_by_plan(plan, runs.unreadable.values(), _expected_labels)
         running = any(state == "running" for _, _, state in inputs)
-        key = make_key(repr(plan), [str(p) for p in own], inputs, broken, runs.now.isoformat() if running else None)
+        key = make_key(
+            repr(plan),
+            [str(p) for p in own],
+            inputs,
+            broken,
+            sorted(directions.items()),
+            runs.now.isoformat() if running else None,
+        )
         data = keeper.reuse(path, key)
         if data is not None:
             phases.append(PhaseSummary(**data))
             continue
         source = f"{plan.path.parent.name}/{plan.path.name} and {runs.root.name}"
         with Isolated(pages, failures, path, f"plan {source}") as attempt:
-            page = make_phase_page(report_phase(plan, runs, runs.now), runs.now, own)
+            page = make_phase_page(report_phase(plan, runs, runs.now, directions), runs.now, own)
             summary = summarize_phase(page)
             template = environment.get_template("phase.md.j2")  # compiled once, on first use
             attempt.text = template.render(

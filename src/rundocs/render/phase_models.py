@@ -90,7 +90,7 @@ def make_phase_page(report: PhaseReport, now: datetime, problems: list[Problem])
         rows += [_attempt_row(row.label, attempt, now) for attempt in row.attempts]
     unplanned = [_attempt_row(a.name, a, now) for a in report.unplanned]
     colours: Counter[str] = Counter(g.colour for g in report.gates)
-    best_by = next(iter(plan.compare.metrics.items()), None) if plan.compare else None
+    best_by = next(iter(report.compare_goals.items()), None)
     return PhasePage(
         report=report,
         title=plan.title if _PLAIN_TITLE.fullmatch(plan.title) else f"Phase {plan.id}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from rundocs.analyse.phases import unreadable_members
 from rundocs.load.plans import Plan
 from rundocs.load.problems import Problem
 from rundocs.load.records import Unreadable
@@ -84,17 +85,14 @@ def shown_plan_problems(problems: Iterable[Problem]) -> list[ShownProblem]:
 def expected_by_plan(
     plan: Plan, unreadable: Iterable[Unreadable], matches: Callable[[Plan, str], list[str]]
 ) -> tuple[dict[str, str], list[Link]]:
-    """The unreadable run folders a plan expected: planned-row label to anchor (for rows with
-    no run), and every such folder. A folder belongs when its phase is the plan's id, or when it
-    names no phase and its name is one the plan lists (``matches`` gives the labels it fits)."""
+    """The unreadable run folders a plan expected (``unreadable_members``): planned-row label to
+    anchor (for rows with no run; ``matches`` gives the labels a name fits), and every such folder."""
     by_label: dict[str, str] = {}
     links = []
-    for item in sorted(unreadable, key=lambda u: u.folder):
-        labels = matches(plan, item.name) if item.name else []
-        if item.phase == plan.id or (item.phase is None and labels):
-            links.append(Link(item.folder, anchor(item.folder)))
-            for label in labels:
-                by_label.setdefault(label, anchor(item.folder))
+    for item in unreadable_members(plan, unreadable):
+        links.append(Link(item.folder, anchor(item.folder)))
+        for label in matches(plan, item.name) if item.name else []:
+            by_label.setdefault(label, anchor(item.folder))
     return by_label, links
 
 
