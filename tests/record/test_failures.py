@@ -6,7 +6,6 @@ what a process leaves on disk when it dies or when its disk fails it.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import rundocs
+from tests.mounts import in_private_mount
 
 LOOP = """
 import sys, time, rundocs
@@ -71,19 +71,6 @@ import resource, signal
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
 """
-
-
-def in_private_mount(tmpfs_options: str, folder: Path, command: list[str], keep: Path | None = None) -> list[str]:
-    """``command`` run with a fresh tmpfs on ``folder`` in a private mount namespace.
-
-    What the command left in the tmpfs is copied to ``keep``, since the mount vanishes with it.
-    """
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-rm", "true"], check=False).returncode:
-        pytest.skip("needs unprivileged mount namespaces (unshare -rm)")
-    script = f'mount -t tmpfs -o {tmpfs_options} rundocs-test "{folder}" || exit 99; "$@"; status=$?'
-    if keep is not None:
-        script += f'; cp -r "{folder}" "{keep}"'
-    return ["unshare", "-rm", "sh", "-c", script + "; exit $status", "sh", *command]
 
 
 @pytest.mark.parametrize("failure", ["tmpfs full (ENOSPC)", "file-size limit (EFBIG)"])

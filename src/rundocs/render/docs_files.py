@@ -53,11 +53,12 @@ class DocsFolder:
             self._folders[""] = os.open(root, _FOLDER)
         except FileNotFoundError:
             if create:
-                raise self._error("", "cannot create it: No such file or directory") from None
+                raise self._error("", "cannot create the folder: No such file or directory") from None
         except OSError as error:
             if _is_link(root):
                 raise self._error("", "is a symlink; give the folder it points to with --docs") from error
-            raise self._error("", _reason(error)) from error
+            action = "cannot create the folder: " if create and not root.is_dir() else ""
+            raise self._error("", action + _reason(error)) from error
 
     def __enter__(self) -> DocsFolder:
         return self
