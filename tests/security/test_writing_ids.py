@@ -75,3 +75,13 @@ def test_a_planted_symlink_with_the_runs_id_is_never_written_through(tmp_path: P
         run.log(epoch=1, loss=0.5)
     assert run.id != "taken" and run.folder == runs / str(run.id)
     assert list(outside.iterdir()) == []
+
+
+def test_a_runs_folder_path_the_system_refuses_records_nothing_and_raises_nothing(tmp_dir: Path) -> None:
+    with (
+        pytest.warns(rundocs.RecordingWarning, match="cannot create runs folder .*embedded null byte"),
+        rundocs.Run(dir="runs\x00") as run,
+    ):
+        run.log(epoch=1, loss=0.5)
+        run.summary(acc=1.0)
+    assert run.folder is None and list(tmp_dir.iterdir()) == []

@@ -42,7 +42,7 @@ def create_run_folder(root: Path, run_id: str, make_id: Callable[[], str], warn:
     """
     try:
         root.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         warn("mkdir-root", f"cannot create runs folder {root}: {error}; this run is not recorded")
         return None
     candidate = run_id
