@@ -114,13 +114,14 @@ class DocsFolder:
             raise self._error(relative, f"cannot remove it: {_reason(error)}") from error
 
     def stamp(self, relative: str) -> tuple[int, int] | None:
-        """Modification time (ns) and size of the file itself, as ``render.manifest`` records them."""
-        folder, name = self._parent(relative, create=False)
-        if folder is None:
-            return None
+        """Modification time (ns) and size of the entry itself (None: missing, or behind an entry
+        that is not a folder), as ``render.manifest`` records them."""
         try:
+            folder, name = self._parent(relative, create=False)
+            if folder is None:
+                return None
             result = os.stat(name, dir_fd=folder, follow_symlinks=False)
-        except OSError:
+        except (OSError, WriteError):
             return None
         return (result.st_mtime_ns, result.st_size)
 
