@@ -4,7 +4,8 @@
      ├── RunFormatError          load: runs that break the on-disk format (strict mode lists all)
      ├── CheckpointError         rundocs.torch: a checkpoint refused on load (lists every mismatch)
      ├── MissingDependencyError  an optional extra (torch, ...) is needed but not installed
-     └── SettingError            a setting (environment variable, option) with a value rundocs cannot use
+     ├── SettingError            a setting (environment variable, option) with a value rundocs cannot use
+     └── WriteError              build: a file under docs/ refused (not rundocs's own) or not writable
 
 Recording code (``rundocs.Run``) never raises these into a training loop: it warns instead.
 """
@@ -60,3 +61,16 @@ class MissingDependencyError(RundocsError):
 
 class SettingError(RundocsError):
     """A setting rundocs reads (an environment variable, an option) has a value it cannot use."""
+
+
+class WriteError(RundocsError):
+    """A path under ``docs/`` that ``build`` refuses to write (a symlink, a file it did not
+    create) or that the system would not let it write (full disk, read-only folder).
+
+    ``path`` is the path as the user gave it; ``reason`` says what was found there.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")

@@ -6,7 +6,6 @@ what a process leaves on disk when it dies or when its disk fails it.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import rundocs
+from tests.mounts import in_private_mount
 
 LOOP = """
 import sys, time, rundocs
@@ -73,19 +73,6 @@ resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
 """
 
 
-def in_private_mount(tmpfs_options: str, folder: Path, command: list[str], keep: Path | None = None) -> list[str]:
-    """``command`` run with a fresh tmpfs on ``folder`` in a private mount namespace.
-
-    What the command left in the tmpfs is copied to ``keep``, since the mount vanishes with it.
-    """
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-rm", "true"], check=False).returncode:
-        pytest.skip("needs unprivileged mount namespaces (unshare -rm)")
-    script = f'mount -t tmpfs -o {tmpfs_options} rundocs-test "{folder}" || exit 99; "$@"; status=$?'
-    if keep is not None:
-        script += f'; cp -r "{folder}" "{keep}"'
-    return ["unshare", "-rm", "sh", "-c", script + "; exit $status", "sh", *command]
-
-
 @pytest.mark.parametrize("failure", ["tmpfs full (ENOSPC)", "file-size limit (EFBIG)"])
 def test_full_disk_warns_once_and_training_goes_on(tmp_path: Path, child_env: dict[str, str], failure: str) -> None:
     runs = tmp_path / "runs"
@@ -109,6 +96,48 @@ def test_full_disk_warns_once_and_training_goes_on(tmp_path: Path, child_env: di
     assert any(expected in w for w in record.warnings)
     epochs = loaded.history(record.id)["epoch"].tolist()
     assert 20 < len(epochs) < 2000 and epochs == list(range(1, len(epochs) + 1))
+
+
+TRAIN_ON_FULL_DISK = """
+import sys, warnings, rundocs
+warnings.simplefilter("ignore")
+try:
+    config = {"lr": 0.1, "notes": "x" * int(sys.argv[3])}
+    with rundocs.Run("full", dir=sys.argv[1], heartbeat_every=0, config=config) as run:
+        for epoch in range(1, 3001):  # the disk fills early; a heartbeat fails at every line after
+            run.log(epoch=epoch, **{f"loss_of_head_{i}": 1.0 / epoch for i in range(8)})  # ~250 bytes
+        run.summary(test_acc=0.9)  # fails too: the disk is still full
+        if sys.argv[2] == "failed":
+            raise RuntimeError("diverged")
+except RuntimeError:
+    pass
+print("loop finished", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("outcome", "config_bytes", "disk"),
+    [("completed", 0, "128k"), ("failed", 0, "128k"), ("completed", 100_000, "448k")],  # a record over 64 KiB
+)
+def test_a_run_that_trained_on_after_the_disk_filled_ends_with_its_summary(
+    tmp_path: Path, child_env: dict[str, str], outcome: str, config_bytes: int, disk: str
+) -> None:
+    """Failed heartbeats and summary writes keep the reserve: only the final record spends it,
+    and the reserve grows with the record. A real full file system (a per-file size limit would
+    not do: the reserve is space shared with the other files)."""
+    runs, kept = tmp_path / "runs", tmp_path / "kept"
+    runs.mkdir()
+    script = [sys.executable, "-c", TRAIN_ON_FULL_DISK, str(runs), outcome, str(config_bytes)]
+    done = subprocess.run(in_private_mount(f"size={disk}", runs, script, keep=kept), env=child_env, check=False)
+    assert done.returncode == 0
+
+    loaded = rundocs.load_runs(kept, strict=True)
+    (record,) = loaded.records.values()
+    assert (record.status, record.summary) == (outcome, {"test_acc": 0.9})
+    assert (record.error is not None) == (outcome == "failed")
+    assert any("No space left on device" in warning for warning in record.warnings)
+    assert 100 < len(loaded.history(record.id)) < 3000
+    assert not (kept / record.id / ".reserve").exists()
 
 
 def test_read_only_folder_warns_and_training_goes_on(tmp_path: Path, child_env: dict[str, str]) -> None:

@@ -59,7 +59,7 @@ def clean_id(value: Any, warn: WarnOnce, field: str = "id") -> str | None:
     if value is None:
         return None
     text = _text(value)
-    if len(text) <= ID_MAX and _ID_PATTERN.search(text):
+    if len(text) <= ID_MAX and _ID_PATTERN.fullmatch(text):  # not search: "$" also matches before a final newline
         return text
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     cleaned = _NOT_ID.sub("-", ascii_text).strip(".-")[:ID_MAX].rstrip(".-") or None

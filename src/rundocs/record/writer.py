@@ -3,9 +3,12 @@
 Every ``OSError`` (full disk, read-only folder, vanished share) becomes a warning: the
 writer keeps what it already wrote and tries again on the next call.
 
-While a run is open its folder holds a small hidden reserve file. When the disk fills up,
-the writer deletes it and retries, so the final ``run.json`` (status, error, summary) still
-lands on a full disk instead of leaving a run that later reads as stalled.
+While a run is open its folder holds a small hidden reserve file (at least twice the size of
+the record, and of random bytes, so a compressing file system stores it all). Only a record
+that ends the run (its final one, or the one a terminating signal writes) may spend it: when
+the disk is full, the writer deletes the reserve and retries. A failed heartbeat, summary or
+metrics write keeps it, so a run that trained on after the disk filled still ends
+``completed`` or ``failed``, with its summary and warnings, instead of reading as stalled.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def create_run_folder(root: Path, run_id: str, make_id: Callable[[], str], warn:
     """
     try:
         root.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         warn("mkdir-root", f"cannot create runs folder {root}: {error}; this run is not recorded")
         return None
     candidate = run_id
@@ -77,6 +80,7 @@ class RunWriter:
         #: True once the final record is written (or being written): later writes do nothing.
         self.finished = False
         self._latest: bytes | None = None  # the newest encoded record
+        self._latest_ends = False  # whether it ends the run (it may then spend the reserve)
         self._generation = 0  # counts stored records, to notice a write nested in another
         self._metrics: Any = None  # raw, unbuffered file: one write() per line reaches the OS
         self._torn = False  # the last metrics write may have left half a line
@@ -86,7 +90,9 @@ class RunWriter:
         #: anything else. None before the file is open, after any failed write and after
         #: ``finish``; a number read before ``finish`` never reaches another file (see ``_retire``).
         self.fast_fd: int | None = None
-        self._reserve: Path | None = _make_reserve(folder / RESERVE_FILE)
+        self._reserve: Path | None = folder / RESERVE_FILE
+        self._reserved = 0  # bytes the reserve holds
+        self._keep_reserve(RESERVE_BYTES)
 
     def write_record(self, record: dict[str, Any], *, final: bool = False) -> None:
         """Replace ``run.json``: write a temporary file, fsync it, rename it over the old one.
@@ -108,8 +114,11 @@ class RunWriter:
                 self.finished = final
                 return
             self._latest = data  # before the flag: a signal handler that sees the flag rewrites this
+            self._latest_ends = final or record.get("status") != "running"
             self.finished = final
             self._store(data)
+            if not self._latest_ends:
+                self._keep_reserve(2 * len(data))
 
     def rewrite_latest(self) -> None:
         """Write the newest record again; a signal handler calls this before the process dies,
@@ -132,7 +141,7 @@ class RunWriter:
         try:
             replace_file(target, data)
         except OSError as error:
-            if error.errno not in _DISK_FULL or not self._release_reserve():
+            if error.errno not in _DISK_FULL or not self._latest_ends or not self._release_reserve():
                 self._warn(f"record-{error.errno}", f"cannot write {target}: {error}; keeping the last good copy")
                 return
             try:
@@ -142,11 +151,27 @@ class RunWriter:
 
     def _release_reserve(self) -> bool:
         """Free the reserve so a record can still be written; False if none was left."""
-        if self._reserve is None:
+        if self._reserve is None or not self._reserved:
             return False
         _remove_quietly(self._reserve)
         self._reserve = None
         return True
+
+    def _keep_reserve(self, size: int) -> None:
+        """Grow the reserve to at least ``size`` bytes (doubling, so a record that grows a little
+        at each write does not append at each write); on a full disk it keeps what it has."""
+        if self._reserve is None or self._reserved >= size:
+            return
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+        try:
+            with os.fdopen(os.open(self._reserve, flags, 0o666), "ab") as file:
+                file.write(os.urandom(max(size, 2 * self._reserved) - self._reserved))
+        except OSError:
+            pass
+        try:
+            self._reserved = os.stat(self._reserve).st_size
+        except OSError:
+            self._reserve = None
 
     def append_metrics(self, line: bytes) -> None:
         """Append one complete JSON line (ending in a newline); dropped after ``finish``."""
@@ -227,16 +252,6 @@ class RunWriter:
 def _close_quietly(file: Any) -> None:
     with contextlib.suppress(OSError):
         file.close()
-
-
-def _make_reserve(path: Path) -> Path | None:
-    try:
-        with open(path, "wb") as file:
-            file.write(bytes(RESERVE_BYTES))
-    except OSError:
-        _remove_quietly(path)
-        return None
-    return path
 
 
 def _remove_quietly(path: Path) -> None:

@@ -143,7 +143,7 @@ def fail_page(pages: dict[str, str], failures: list[PageFailure], path: str, wha
 
 def error_page(failure: PageFailure, depth: int) -> str:
     """The page that stands in for one that could not be rendered."""
-    from rundocs.render.pages import GENERATED_MARK
+    from rundocs.render.docs_files import GENERATED_MARK
 
     up = "../" * depth
     return (

@@ -104,6 +104,12 @@ def _fail_on_problems(generation: Generation, docs_dir: Path, allow_problems: bo
 
 @cli.command()
 @_site_options
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace entries in the docs folder that rundocs did not create (symlinks, hand-written files) "
+    "where a generated file goes; without it build stops with an error and writes nothing there.",
+)
 def build(
     runs_dir: Path,
     plans_dir: Path,
@@ -114,15 +120,17 @@ def build(
     no_cache: bool,
     allow_problems: bool,
     directions: dict[str, Direction],
+    force: bool,
 ) -> None:
     """Write the pages generated from the runs into the docs folder; exit 1 afterwards if anything
-    could not be read or rendered (named on the site's problems page), unless --allow-problems."""
+    could not be read or rendered (named on the site's problems page), unless --allow-problems.
+    Never writes through a symlink or over a file it did not create (unless --force)."""
     from rundocs.site.generate import build_project
 
     _short_lived()
 
     project = _project(runs_dir, plans_dir, docs_dir, cache, no_cache)
-    generation, report = build_project(project, _options(runs_dir, templates, title, directions))
+    generation, report = build_project(project, _options(runs_dir, templates, title, directions), force=force)
     runs = generation.runs
     click.echo(
         f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed; "

@@ -45,11 +45,12 @@ def render_project(project: Project, options: SiteOptions) -> Generation:
         return _render(project, options)
 
 
-def build_project(project: Project, options: SiteOptions) -> tuple[Generation, BuildReport]:
-    """Render, write the changed files into ``docs`` and remember the pages in the cache (``rundocs build``)."""
+def build_project(project: Project, options: SiteOptions, *, force: bool = False) -> tuple[Generation, BuildReport]:
+    """Render, write the changed files into ``docs`` and remember the pages in the cache (``rundocs build``);
+    ``force`` replaces entries in ``docs`` that rundocs did not create (see ``write_site``)."""
     with _collector_paused():
         generation = _render(project, options)
-        report = write_site(generation.site, project.docs)
+        report = write_site(generation.site, project.docs, force=force)
         if project.cache is not None:
             write_manifest(project.cache, generation.site.manifest, generation.site.files)
     return generation, report
