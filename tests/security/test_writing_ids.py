@@ -36,6 +36,7 @@ def everything_under(folder: Path) -> set[str]:
         "..",
         "\x00",
         "日本",
+        "index",  # the experiment log's page is runs/index.md
     ],
 )
 def test_an_invalid_id_is_replaced_inside_the_runs_folder_with_one_warning(tmp_path: Path, given_id: str) -> None:
@@ -85,3 +86,13 @@ def test_a_runs_folder_path_the_system_refuses_records_nothing_and_raises_nothin
         run.log(epoch=1, loss=0.5)
         run.summary(acc=1.0)
     assert run.folder is None and list(tmp_dir.iterdir()) == []
+
+
+def test_a_run_folder_named_index_never_replaces_the_experiment_log(tmp_dir: Path) -> None:
+    from tests.helpers import write_run
+
+    write_run(tmp_dir / "runs", "index", [{"epoch": 1, "loss": 0.5}], name="planted")
+    write_run(tmp_dir / "runs", "real", [{"epoch": 1, "loss": 0.5}], name="real")
+    loaded = rundocs.load_runs(tmp_dir / "runs")
+    assert list(loaded.records) == ["real"]
+    assert any("index" in problem.path for problem in loaded.problems)

@@ -49,7 +49,8 @@ _DEFAULTS: dict[str, Callable[[], Any]] = {
 
 
 def clean_id(value: Any, warn: WarnOnce, field: str = "id") -> str | None:
-    """A run id matching the schema (``^[A-Za-z0-9][A-Za-z0-9._-]*$``, at most 200 characters).
+    """A run id matching the schema (``^[A-Za-z0-9][A-Za-z0-9._-]*$``, not ``index``, at most 200
+    characters).
 
     Anything else is rewritten, with a warning: accents dropped, other characters runs of
     ``-``, leading and trailing ``.``/``-`` removed, then cut to length. A name that leaves
@@ -63,6 +64,8 @@ def clean_id(value: Any, warn: WarnOnce, field: str = "id") -> str | None:
         return text
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     cleaned = _NOT_ID.sub("-", ascii_text).strip(".-")[:ID_MAX].rstrip(".-") or None
+    if cleaned is not None and not _ID_PATTERN.fullmatch(cleaned):
+        cleaned = f"{cleaned}-run"  # a reserved name (``index``, the experiment log's page)
     shown = repr(cleaned) if cleaned else "a new id" if field == "id" else "nothing"
     warn(f"{field}-{text[:80]}", f"{field} {text[:80]!r} is not a valid run id; recorded as {shown}")
     return cleaned
