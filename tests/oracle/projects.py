@@ -368,6 +368,54 @@ def apply_shape(runs: Path, spec: RunSpec, outside: Path) -> None:
             child.unlink()
         folder.rmdir()
         folder.symlink_to(outside, target_is_directory=True)
+    elif spec.shape == "notes-dev-zero":
+        (folder / "notes.md").unlink(missing_ok=True)
+        (folder / "notes.md").symlink_to("/dev/zero")
+    elif spec.shape == "metrics-dev-urandom":
+        (folder / "metrics.jsonl").unlink()
+        (folder / "metrics.jsonl").symlink_to("/dev/urandom")
+    elif spec.shape == "huge-numbers":
+        with (folder / "metrics.jsonl").open("a", encoding="utf-8") as file:
+            file.write(f'{{"epoch": {2**70}, "val_loss": 1.0}}\n{{"epoch": 1, "val_loss": 1{"0" * 400}}}\n')
+            file.write('{"epoch": 1, "val_loss": 1e400}\n{"epoch": 1, "val_loss": 5e-324}\n')
 
 
-SHAPES = ("notes-symlink", "run-json-symlink", "metrics-symlink", "metrics-fifo", "notes-fifo", "folder-symlink")
+#: Folder names a stranger may give a run folder, each holding a valid run.json (the strategy
+#: sets ``RunSpec.folder`` to one; ``apply_shape`` has nothing left to do for them).
+ODD_NAMES = {
+    "folder-javascript": "javascript:alert(1)",
+    "folder-space": "my run",
+    "folder-markup": "<b>x</b>",
+    "folder-braces": "x{: onclick=alert(1)}",
+    "folder-index": "index",
+}
+SHAPES = (
+    "notes-symlink", "run-json-symlink", "metrics-symlink", "metrics-fifo", "notes-fifo", "folder-symlink",
+    "notes-dev-zero", "metrics-dev-urandom", "huge-numbers", *ODD_NAMES,
+)  # fmt: skip
+
+
+def write_plan_shape(plans: Path, shape: str, outside: Path) -> str:
+    """A hostile plan file under ``plans``; returns its file name (it must be named on the site)."""
+    if shape == "plan-symlink":
+        (outside / "plan.yaml").write_text(f"title: {SECRET}\n", "utf-8")
+        (plans / "linked.yaml").symlink_to(outside / "plan.yaml")
+        return "linked.yaml"
+    if shape == "plan-alias-bomb":
+        lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+        (plans / "bomb.yaml").write_text("title: bomb\n" + "notes:\n" + "".join(f"  {line}\n" for line in lines))
+        return "bomb.yaml"
+    if shape == "plan-not-utf8":
+        (plans / "latin.yaml").write_bytes("title: caf\xe9\n".encode("latin-1"))
+        return "latin.yaml"
+    if shape == "plan-duplicate-keys":
+        (plans / "twice.yaml").write_text("title: one\ntitle: two\n", "utf-8")
+        return "twice.yaml"
+    if shape == "plan-fifo":
+        os.mkfifo(plans / "pipe.yaml")
+        return "pipe.yaml"
+    raise ValueError(shape)
+
+
+PLAN_SHAPES = ("plan-symlink", "plan-alias-bomb", "plan-not-utf8", "plan-duplicate-keys", "plan-fifo")

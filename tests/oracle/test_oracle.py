@@ -32,6 +32,8 @@ from tests.oracle.observe import Build, build_of, generate
 from tests.oracle.projects import (
     EPOCH_METRICS,
     NOW,
+    ODD_NAMES,
+    PLAN_SHAPES,
     SECRET,
     SHAPES,
     STEP_METRIC,
@@ -40,6 +42,7 @@ from tests.oracle.projects import (
     apply_shape,
     make_outside,
     projects,
+    write_plan_shape,
     write_project,
 )
 
@@ -325,15 +328,18 @@ def _same(got: float | None, expected: float | None) -> bool:
 
 
 @st.composite
-def hostile_file_systems(draw: st.DrawFn) -> tuple[ProjectSpec, bool]:
-    """A project where some run folders are symlinks out of it, FIFOs, or hold such files; and
-    whether ``docs/runs`` is a symlink out of the project."""
+def hostile_file_systems(draw: st.DrawFn) -> tuple[ProjectSpec, bool, str | None]:
+    """A project where some run folders are symlinks out of it, FIFOs, odd names, or hold such
+    files or numbers past every range; whether ``docs/runs`` is a symlink out of the project;
+    and a hostile plan file (a link out, an alias bomb, not UTF-8, duplicate keys, a FIFO)."""
     project = draw(projects())
     plain_runs = [s for s in project.runs if s.folder == s.record["id"] and s.mutation != "no-run-json"]
     assume(plain_runs)
     for spec in draw(st.lists(st.sampled_from(plain_runs), min_size=1, max_size=2, unique_by=id)):
         spec.shape = draw(st.sampled_from(SHAPES))
-    return project, draw(st.booleans())
+        if spec.shape in ODD_NAMES and ODD_NAMES[spec.shape] not in {s.folder for s in project.runs}:
+            spec.folder = ODD_NAMES[spec.shape]
+    return project, draw(st.booleans()), draw(st.none() | st.sampled_from(PLAN_SHAPES))
 
 
 @pytest.mark.xfail(
@@ -343,16 +349,17 @@ def hostile_file_systems(draw: st.DrawFn) -> tuple[ProjectSpec, bool]:
 @settings(oracle, max_examples=max(1, EXAMPLES // 2))
 @seed(SEED)
 @given(hostile_file_systems())
-def test_hostile_file_system_shapes(case: tuple[ProjectSpec, bool]) -> None:
+def test_hostile_file_system_shapes(case: tuple[ProjectSpec, bool, str | None]) -> None:
     import tempfile
 
-    project, docs_link = case
+    project, docs_link, plan_shape = case
     with tempfile.TemporaryDirectory(prefix="rundocs-oracle-fs-") as folder:
         root = Path(folder)
-        runs, _ = write_project(root, project)
+        runs, plans = write_project(root, project)
         outside = make_outside(root)
         for spec in project.runs:
             apply_shape(runs, spec, outside)
+        plan_file = write_plan_shape(plans, plan_shape, outside) if plan_shape else None
         target = root / "outside-docs"
         target.mkdir()
         if docs_link:
@@ -370,5 +377,7 @@ def test_hostile_file_system_shapes(case: tuple[ProjectSpec, bool]) -> None:
         text = build.text()
         for spec in project.runs:
             if spec.shape is not None:
-                listed = f"runs/{spec.folder}.md" in build.pages
+                listed = f"runs/{spec.folder}.md" in build.pages and spec.folder != "index"
                 assert listed or plain(spec.folder) in text, f"{spec.folder} ({spec.shape}) is neither listed nor named"
+        if plan_file is not None:
+            assert plan_file in text, f"plan {plan_file} ({plan_shape}) is not named on the site"
