@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +40,20 @@ class Generation:
     site: RenderedSite
 
 
+def own_cache(cache: Path | None) -> Path | None:
+    """The cache folder, or None (no cache) when something other than a folder is there: a
+    symlink committed in its place must not send the cache's writes outside the project."""
+    if cache is None:
+        return None
+    try:
+        mode = os.lstat(cache).st_mode
+    except FileNotFoundError:
+        return cache
+    except OSError:
+        return None
+    return cache if stat.S_ISDIR(mode) else None
+
+
 def render_project(project: Project, options: SiteOptions) -> Generation:
     """Every generated file of the project, rendered (run pages unchanged since the cached build are kept)."""
     with _collector_paused():
@@ -51,15 +66,17 @@ def build_project(project: Project, options: SiteOptions, *, force: bool = False
     with _collector_paused():
         generation = _render(project, options)
         report = write_site(generation.site, project.docs, force=force)
-        if project.cache is not None:
-            write_manifest(project.cache, generation.site.manifest, generation.site.files)
+        cache = own_cache(project.cache)
+        if cache is not None:
+            write_manifest(cache, generation.site.manifest, generation.site.files)
     return generation, report
 
 
 def _render(project: Project, options: SiteOptions) -> Generation:
-    runs = load_runs(project.runs, now=reproducible_now(), cache_dir=project.cache)
+    cache = own_cache(project.cache)
+    runs = load_runs(project.runs, now=reproducible_now(), cache_dir=cache)
     plans = PlanSet(*load_plans(project.plans))
-    site = render_site(runs, options, project.docs, read_manifest(project.cache), plans)
+    site = render_site(runs, options, project.docs, read_manifest(cache), plans)
     return Generation(runs, plans, site)
 
 
