@@ -90,7 +90,7 @@ def read_regular(path: str | Path, limit: int | None = None, *, follow_symlinks:
     with open_regular(path, follow_symlinks=follow_symlinks) as file:
         size = os.fstat(file.fileno()).st_size
         if limit is not None and size > limit:
-            raise UnreadableFile(f"is {_size(size)}, more than the {_size(limit)} read of such a file; not read")
+            raise UnreadableFile(f"is {size:,} bytes, over the limit of {_size(limit)} for this file; not read")
         return file.read(size)
 
 
@@ -125,4 +125,4 @@ def _require_regular(result: os.stat_result) -> None:
 
 
 def _size(count: int) -> str:
-    return f"{count / _MIB:.1f} MiB" if count < 1024 * _MIB else f"{count / (1024 * _MIB):.1f} GiB"
+    return f"{count / _MIB:g} MiB" if count < 1024 * _MIB else f"{count / (1024 * _MIB):g} GiB"
