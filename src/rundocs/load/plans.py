@@ -103,8 +103,9 @@ class Plan:
 def load_plans(path: str | Path = "plans") -> tuple[dict[str, Plan], list[Problem]]:
     """Every ``*.yaml``/``*.yml`` plan under ``path`` by phase id, and every problem found.
 
-    A plan file named other than a phase id (the rule of run ids) is a problem and not read, and
-    so is a symlink (unless ``RUNDOCS_TRUST_SYMLINKS=1``), the plans folder itself included.
+    Hidden files are left out. A plan file named other than a phase id (the rule of run ids) is
+    a problem and not read, and so is a symlink (unless ``RUNDOCS_TRUST_SYMLINKS=1``), the plans
+    folder itself included.
     """
     root = Path(path)
     if root.is_symlink() and not trust_symlinks():
@@ -113,6 +114,8 @@ def load_plans(path: str | Path = "plans") -> tuple[dict[str, Plan], list[Proble
     problems: list[Problem] = []
     files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")]) if root.is_dir() else []
     for file in files:
+        if file.name.startswith("."):  # hidden: an editor's lock or backup file
+            continue
         if not is_run_id(file.stem):
             problems.append(Problem(str(root), None, f"file {file.name!r}: not a phase id ({RUN_ID_RULE}); not read"))
             continue
