@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rundocs.env import RUNDOCS_TRUST_SYMLINKS
 from tests.conftest import child_environment
 
 #: Address space for the child: a build of a small project needs well under 1 GiB.
@@ -17,6 +18,11 @@ _MEMORY = 2 << 30
 
 def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (_MEMORY, _MEMORY))
+
+
+def _untrusting(environment: dict[str, str]) -> dict[str, str]:
+    """The environment without ``RUNDOCS_TRUST_SYMLINKS``, which a developer's shell may set."""
+    return {name: value for name, value in environment.items() if name != RUNDOCS_TRUST_SYMLINKS}
 
 
 def run_rundocs(project: Path, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
@@ -28,7 +34,7 @@ def run_rundocs(project: Path, *args: str, timeout: float = 60, **env: str) -> s
     return subprocess.run(
         [sys.executable, "-m", "rundocs", *args],
         cwd=project,
-        env={**child_environment(), "SOURCE_DATE_EPOCH": "1767225600", **env},
+        env={**_untrusting(child_environment()), "SOURCE_DATE_EPOCH": "1767225600", **env},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import rundocs
+from rundocs.env import RUNDOCS_TRUST_SYMLINKS
 from rundocs.load.cache import forget
 from rundocs.load.plans import load_plans
 from rundocs.safe_files import MAX_METRICS_BYTES, MAX_NOTES_BYTES, MAX_PLAN_BYTES, MAX_RUN_BYTES
@@ -26,6 +27,12 @@ SECRET = "SECRET-7f3a9c"
 SYMLINK = "is a symlink; not read (RUNDOCS_TRUST_SYMLINKS=1 follows them; see Security model)"
 FIFO = "is a FIFO, not a regular file; not read"
 DEVICE = "is a character device, not a regular file; not read"
+
+
+@pytest.fixture(autouse=True)
+def untrusting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Symlinks are refused here unless a test trusts them, whatever the developer's shell says."""
+    monkeypatch.delenv(RUNDOCS_TRUST_SYMLINKS, raising=False)
 
 
 def _secrets(tmp_path: Path) -> Path:
