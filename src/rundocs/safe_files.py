@@ -125,4 +125,7 @@ def _require_regular(result: os.stat_result) -> None:
 
 
 def _size(count: int) -> str:
-    return f"{count / _MIB:g} MiB" if count < 1024 * _MIB else f"{count / (1024 * _MIB):g} GiB"
+    for unit, name in ((1024 * _MIB, "GiB"), (_MIB, "MiB")):
+        if count % unit == 0:
+            return f"{count // unit} {name}"
+    return f"{count:,} bytes"
