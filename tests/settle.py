@@ -1,4 +1,4 @@
-"""Files old enough for the caches to trust their size and mtime (see ``rundocs.cache_files.RACY_NS``)."""
+"""Files old enough for the caches to trust their size and mtime (see ``rundocs.safe_files.RACY_NS``)."""
 
 from __future__ import annotations
 

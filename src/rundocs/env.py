@@ -5,6 +5,9 @@ from __future__ import annotations
 #: Folder that runs are written to when ``Run(dir=...)`` is not given.
 RUNDOCS_DIR = "RUNDOCS_DIR"
 
+#: "1": read runs and plans through symlinks (a trusted setup whose runs live on another volume).
+RUNDOCS_TRUST_SYMLINKS = "RUNDOCS_TRUST_SYMLINKS"
+
 #: torchrun / torch.distributed: global rank and world size of this process.
 RANK = "RANK"
 LOCAL_RANK = "LOCAL_RANK"

@@ -23,7 +23,7 @@ LOAD = textwrap.dedent("""
     from unittest import mock
     import rundocs
     from rundocs.load import cache
-    with mock.patch.object(cache, "read_record", wraps=cache.read_record) as reads:  # a spy: counts reads
+    with mock.patch.object(cache, "parse_record", wraps=cache.parse_record) as reads:  # a spy: counts reads
         runs = rundocs.load_runs(sys.argv[1], cache_dir=sys.argv[2])
     print(json.dumps({
         "read": sorted(call.args[0].name for call in reads.call_args_list),

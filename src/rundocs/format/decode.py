@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,12 @@ from rundocs.format.schema import load_schema
 #: metrics schema states it (and 2**32 seconds, about 136 years, for ``time``) to writers.
 MAX_COUNT: int = load_schema("metrics")["properties"]["epoch"]["maximum"]
 MAX_SECONDS: int = load_schema("metrics")["properties"]["time"]["maximum"]
+_RUN_ID = load_schema("run")["$defs"]["run_id"]
+_RUN_ID_PATTERN = re.compile(_RUN_ID["pattern"])
+#: What a run id (and so a run folder's or plan file's name) may be, in words, for messages.
+RUN_ID_RULE = (
+    f"letters, digits, '.', '_' and '-', starting with a letter or digit, at most {_RUN_ID['maxLength']} characters"
+)
 #: Dates outside these years are refused (a clock never set reads 1970, which stays in).
 YEARS = (1970, 2999)
 
@@ -76,6 +83,12 @@ def _parse_int(text: str) -> int | float | TooLarge:
 
 def _refuse(text: str) -> None:
     raise ValueError(f"{text} is not JSON")
+
+
+def is_run_id(text: str) -> bool:
+    """Whether ``text`` is a run id as the schema defines it: no ``/``, no leading ``.``, no
+    markup, no space or control character (``$`` alone would let a trailing newline through)."""
+    return len(text) <= _RUN_ID["maxLength"] and _RUN_ID_PATTERN.fullmatch(text) is not None
 
 
 def normalise_record(data: Any) -> Any:

@@ -114,13 +114,18 @@ def check_metrics_line(line: Any) -> str | None:
     return _describe(error) if error is not None else None
 
 
+#: A message quotes the value it names: cut there, a value of megabytes stays one short line.
+_MESSAGE_LENGTH = 200
+
+
 def _describe(error: ValidationError) -> str:
-    field = ".".join(str(part) for part in error.absolute_path)
+    field = ".".join(str(part) for part in error.absolute_path)[:80]
     if error.validator == "anyOf" and error.context:  # "x is not valid under any of ..." says too little
         expected = " or ".join(sorted({_expected(sub) for sub in error.context}))
-        message = f"expected {expected}, got {error.instance!r}"
+        message = f"expected {expected}, got {error.instance!r:.{_MESSAGE_LENGTH}}"
     else:
         message = error.message
+    message = message if len(message) <= _MESSAGE_LENGTH else message[: _MESSAGE_LENGTH - 3] + "..."
     return f"field {field!r}: {message}" if field else message
 
 

@@ -37,12 +37,12 @@ import numpy as np
 import orjson
 
 from rundocs.atomic import replace_file
-from rundocs.cache_files import RACY_NS, read_regular, require_regular
 from rundocs.fingerprint import code_fingerprint
 from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
 from rundocs.load.metrics import ParsedMetrics, parse_metrics
-from rundocs.load.problems import Problem
-from rundocs.load.records import RunRecord, make_record, read_record
+from rundocs.load.problems import Problem, read_file
+from rundocs.load.records import RunRecord, make_record, parse_record, read_record_files
+from rundocs.safe_files import MAX_METRICS_BYTES, RACY_NS, read_regular, require_regular, trust_symlinks
 
 Signature = tuple[tuple[int, int] | None, ...]
 _FILES = (RUN_FILE, METRICS_FILE, NOTES_FILE)
@@ -78,36 +78,26 @@ def read_run_folder(root: Path, name: str) -> tuple[ParsedRun, bool]:
         return cached, False
     folder = root / name
     path = folder / METRICS_FILE
-    problems: list[Problem] = []
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raw = b""
-    except OSError as error:
-        raw = b""
-        problems.append(Problem(str(path), None, f"cannot read: {error}"))
-    signature = (*stats, _digest(folder, stats, raw))  # read before run.json is parsed: never newer than it
-    record, data, record_problems = read_record(folder)
+    raw, metrics_problem = read_file(path, MAX_METRICS_BYTES)  # read first: the signature is never newer
+    files = read_record_files(folder)
+    signature = (*stats, _digest((files.run, raw, files.notes)))
+    record, data, problems = parse_record(folder, files)
     metrics = ParsedMetrics({}, 0)
-    if record is None:
-        problems = record_problems
-    else:
-        metrics, metric_problems = parse_metrics(raw, str(path))
-        problems = [*record_problems, *problems, *metric_problems]
+    if record is not None:
+        metrics, metric_problems = parse_metrics(raw or b"", str(path))
+        problems += [metrics_problem, *metric_problems] if metrics_problem is not None else metric_problems
     parsed = ParsedRun(signature, record, data, metrics, tuple(problems), _settled(stats, read_at))
     _memo[key] = parsed
     return parsed, True
 
 
-def _digest(folder: Path, stats: Signature, metrics: bytes) -> tuple[int, int]:
-    """A hash of the folder's files as two whole numbers, the last item of its signature."""
+def _digest(contents: tuple[bytes | None, ...]) -> tuple[int, int]:
+    """A hash of the folder's files (in ``_FILES`` order) as two whole numbers, the last item of its signature."""
     content = hashlib.blake2b(digest_size=16)
-    for name, stat in zip(_FILES, stats, strict=True):
-        data = metrics if name == METRICS_FILE else b""
-        if stat is not None and name != METRICS_FILE:
-            with contextlib.suppress(OSError):
-                data = (folder / name).read_bytes()
-        content.update(b"%d\n" % len(data) + data)
+    for data in contents:
+        data = data or b""
+        content.update(b"%d\n" % len(data))
+        content.update(data)  # apart: joined, a metrics file would be copied
     digest = content.digest()
     return (int.from_bytes(digest[:8]), int.from_bytes(digest[8:]))
 
@@ -246,8 +236,9 @@ def _remove_old_values(cache_dir: Path, previous: str | None) -> None:
 
 
 def _stat(path: str) -> tuple[int, int] | None:
+    """Size and mtime of a file of a run folder: of the symlink itself, unless they are followed."""
     try:
-        result = os.stat(path)
+        result = os.stat(path, follow_symlinks=trust_symlinks())
     except OSError:
         return None
     return (result.st_mtime_ns, result.st_size)

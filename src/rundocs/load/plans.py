@@ -9,14 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
+import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from rundocs.load.problems import Problem
+from rundocs.format.decode import RUN_ID_RULE, is_run_id
+from rundocs.load.bounded_yaml import RefusedYAML, read_yaml
+from rundocs.load.problems import Problem, read_file
+from rundocs.safe_files import MAX_PLAN_BYTES, SYMLINK_REFUSED, trust_symlinks
 
 Colour = Literal["green", "amber", "red"]
 COLOURS: tuple[Colour, ...] = ("green", "amber", "red")
@@ -96,12 +101,24 @@ class Plan:
 
 
 def load_plans(path: str | Path = "plans") -> tuple[dict[str, Plan], list[Problem]]:
-    """Every ``*.yaml``/``*.yml`` plan under ``path`` by phase id, and every problem found."""
+    """Every ``*.yaml``/``*.yml`` plan under ``path`` by phase id, and every problem found.
+
+    Hidden files are left out. A plan file named other than a phase id (the rule of run ids) is
+    a problem and not read, and so is a symlink (unless ``RUNDOCS_TRUST_SYMLINKS=1``), the plans
+    folder itself included.
+    """
     root = Path(path)
+    if root.is_symlink() and not trust_symlinks():
+        return {}, [Problem(str(root), None, SYMLINK_REFUSED)]
     plans: dict[str, Plan] = {}
     problems: list[Problem] = []
     files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")]) if root.is_dir() else []
     for file in files:
+        if file.name.startswith("."):  # hidden: an editor's lock or backup file
+            continue
+        if not is_run_id(file.stem):
+            problems.append(Problem(str(root), None, f"file {file.name!r}: not a phase id ({RUN_ID_RULE}); not read"))
+            continue
         plan, found = read_plan(file)
         problems += found
         if plan is not None:
@@ -112,24 +129,53 @@ def load_plans(path: str | Path = "plans") -> tuple[dict[str, Plan], list[Proble
     return plans, problems
 
 
-#: libyaml's safe loader when PyYAML was built with it (ten times faster), else the Python one.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def read_plan(file: Path) -> tuple[Plan | None, list[Problem]]:
+    """One plan and its problems; None when the file is not read at all (see ``read_yaml``)."""
+    raw, problem = read_file(file, MAX_PLAN_BYTES)
+    if problem is not None or raw is None:
+        return None, [problem or Problem(str(file), None, "cannot read: no such file")]
     try:
-        data = yaml.load(file.read_text("utf-8"), Loader=_SAFE_LOADER)
-    except OSError as error:
-        return None, [Problem(str(file), None, f"cannot read: {error}")]
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        return None, [Problem(str(file), line, f"not UTF-8 text (byte 0x{raw[error.start]:02x}); not read")]
+    try:
+        data = read_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        return None, [Problem(str(file), line, f"invalid YAML: {getattr(error, 'problem', error)}")]
+        at = mark.line + 1 if mark is not None else None
+        shown = error if isinstance(error, RefusedYAML) else f"invalid YAML: {getattr(error, 'problem', error)}"
+        return None, [Problem(str(file), at, str(shown))]
     if not isinstance(data, dict):
         return None, [Problem(str(file), None, f"expected a mapping of plan keys, got {type(data).__name__}")]
     checker = _Checker(file)
     plan = checker.plan(file.stem, data)
     return plan, checker.problems
+
+
+class _BoundedRepr(reprlib.Repr):
+    """``reprlib`` limits (a few items per level, a few levels), mappings kept in their order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxstring, self.maxother = 3, 80, 80
+        self.maxlist = self.maxtuple = self.maxset = self.maxdict = 6
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:
+        if not x or level <= 0:
+            return "{}" if not x else "{...}"
+        items = (f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}" for k, v in islice(x.items(), self.maxdict))
+        return "{" + ", ".join(items) + (", ..." if len(x) > self.maxdict else "") + "}"
+
+
+_REPR = _BoundedRepr()
+
+
+def _shown(value: Any) -> str:
+    """``repr`` of a value from a plan for a message, never longer than 80 characters and built
+    from a bounded part of it (a structure of many values is never printed whole)."""
+    text = _REPR.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class _Checker:
@@ -140,10 +186,10 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def problem(self, key: str, message: str) -> None:
-        self.problems.append(Problem(str(self.file), None, f"{key!r}: {message}"))
+        self.problems.append(Problem(str(self.file), None, f"{_shown(key)}: {message}"))
 
     def plan(self, phase: str, data: dict[str, Any]) -> Plan:
-        for key in sorted(set(data) - _KEYS):
+        for key in sorted(set(data) - _KEYS, key=str):
             self.problem(key, f"unknown key; expected one of {sorted(_KEYS)}")
         return Plan(
             id=phase,
@@ -168,7 +214,7 @@ class _Checker:
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
-        self.problem(where + key, f"expected text, got {type(value).__name__} {value!r:.60}")
+        self.problem(where + key, f"expected text, got {type(value).__name__} {_shown(value)}")
         return None
 
     def mapping(self, data: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -186,7 +232,7 @@ class _Checker:
             return value
         if isinstance(value, dt.datetime):
             return value.date()
-        self.problem("date", f"expected a date like 2026-02-17, got {value!r}")
+        self.problem("date", f"expected a date like 2026-02-17, got {_shown(value)}")
         return None
 
     def expected_runs(self, value: Any) -> tuple[ExpectedRun, ...]:
@@ -201,11 +247,11 @@ class _Checker:
                 item = {"name": item}
             where = f"runs[{index}]"
             if not isinstance(item, dict) or len(set(item) & {"name", "match"}) != 1 or set(item) - {"name", "match"}:
-                self.problem(where, f"expected {{name: <run name>}} or {{match: <glob>}}, got {item!r:.80}")
+                self.problem(where, f"expected {{name: <run name>}} or {{match: <glob>}}, got {_shown(item)}")
                 continue
             key, pattern = next(iter(item.items()))
             if not isinstance(pattern, str) or not pattern:
-                self.problem(f"{where}.{key}", f"expected text, got {pattern!r}")
+                self.problem(f"{where}.{key}", f"expected text, got {_shown(pattern)}")
                 continue
             runs.append(ExpectedRun(**{key: pattern}))
         return tuple(runs)
@@ -220,9 +266,11 @@ class _Checker:
         for index, item in enumerate(value):
             where = f"gates[{index}]"
             if not isinstance(item, dict):
-                self.problem(where, f"expected a mapping with metric, green and optional epoch and amber, got {item!r}")
+                self.problem(
+                    where, f"expected a mapping with metric, green and optional epoch and amber, got {_shown(item)}"
+                )
                 continue
-            for key in sorted(set(item) - {"metric", "epoch", "green", "amber"}):
+            for key in sorted(set(item) - {"metric", "epoch", "green", "amber"}, key=str):
                 self.problem(f"{where}.{key}", "unknown key; expected metric, epoch, green, amber")
             metric = item.get("metric")
             epoch = item.get("epoch")
@@ -230,10 +278,10 @@ class _Checker:
             amber = self.threshold(item.get("amber"), f"{where}.amber", required=False)
             ok = True
             if not isinstance(metric, str) or not metric:
-                self.problem(f"{where}.metric", f"expected a metric name like val_acc, got {metric!r}")
+                self.problem(f"{where}.metric", f"expected a metric name like val_acc, got {_shown(metric)}")
                 ok = False
             if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0):
-                self.problem(f"{where}.epoch", f"expected a non-negative integer, got {epoch!r}")
+                self.problem(f"{where}.epoch", f"expected a non-negative integer, got {_shown(epoch)}")
                 ok = False
             if ok and green is not None and isinstance(metric, str):
                 gates.append(Gate(metric, epoch, green, amber))
@@ -246,7 +294,9 @@ class _Checker:
             return None
         match = _THRESHOLD.match(str(value)) if isinstance(value, str) else None
         if match is None:
-            self.problem(where, f"expected a threshold like '>= 0.52' (>=, <=, >, <, == and a number), got {value!r}")
+            self.problem(
+                where, f"expected a threshold like '>= 0.52' (>=, <=, >, <, == and a number), got {_shown(value)}"
+            )
             return None
         return Threshold(match.group(1), float(match.group(2)))
 
@@ -270,14 +320,14 @@ class _Checker:
         if not isinstance(value, dict) or not isinstance(value.get("metrics"), dict):
             self.problem("compare", "expected {metrics: {<metric>: min|max, ...}, baseline: <run name>}")
             return None
-        for key in sorted(set(value) - {"metrics", "baseline"}):
+        for key in sorted(set(value) - {"metrics", "baseline"}, key=str):
             self.problem(f"compare.{key}", "unknown key; expected metrics, baseline")
         metrics: dict[str, Literal["min", "max"]] = {}
         for metric, goal in value["metrics"].items():
             if goal in ("min", "max"):
                 metrics[str(metric)] = goal
             else:
-                self.problem(f"compare.metrics.{metric}", f"expected min or max, got {goal!r}")
+                self.problem(f"compare.metrics.{metric}", f"expected min or max, got {_shown(goal)}")
         return Compare(metrics, self.text(value, "baseline", "compare."))
 
     def sweep(self, value: Any) -> SweepSpec | None:
@@ -286,16 +336,16 @@ class _Checker:
         if not isinstance(value, dict):
             self.problem("sweep", "expected {metric: <name>, goal: min|max, repeat: [seed]}")
             return None
-        for key in sorted(set(value) - {"metric", "goal", "repeat"}):
+        for key in sorted(set(value) - {"metric", "goal", "repeat"}, key=str):
             self.problem(f"sweep.{key}", "unknown key; expected metric, goal, repeat")
         goal = value.get("goal")
         if goal not in (None, "min", "max"):
-            self.problem("sweep.goal", f"expected min or max, got {goal!r}")
+            self.problem("sweep.goal", f"expected min or max, got {_shown(goal)}")
             goal = None
         repeat = value.get("repeat", ["seed"])
         if isinstance(repeat, str):
             repeat = [repeat]
         if not isinstance(repeat, list) or not all(isinstance(item, str) for item in repeat):
-            self.problem("sweep.repeat", f"expected a list of setting names, got {repeat!r}")
+            self.problem("sweep.repeat", f"expected a list of setting names, got {_shown(repeat)}")
             repeat = ["seed"]
         return SweepSpec(self.text(value, "metric", "sweep."), goal, tuple(repeat))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from rundocs.safe_files import UnreadableFile, read_input
 
 
 @dataclass(frozen=True, order=True)
@@ -17,3 +20,12 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         return f"{where}: {'warning: ' if self.warning else ''}{self.message}"
+
+
+def read_file(path: Path, limit: int) -> tuple[bytes | None, Problem | None]:
+    """The bytes of a file of a run or plan (None when missing), or the problem of why it was not
+    read (see ``rundocs.safe_files.read_input``)."""
+    try:
+        return read_input(path, limit), None
+    except UnreadableFile as error:
+        return None, Problem(str(path), None, str(error))

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from rundocs.format.decode import normalise_record, parse_json, range_problems
 from rundocs.format.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
 from rundocs.format.validate import check_record
-from rundocs.load.problems import Problem
+from rundocs.load.problems import Problem, read_file
+from rundocs.safe_files import MAX_NOTES_BYTES, MAX_RUN_BYTES
 
 
 @dataclass(frozen=True)
@@ -58,48 +59,75 @@ class RunRecord:
     notes: str | None
 
 
+class RecordFiles(NamedTuple):
+    """The bytes of a run folder's ``run.json`` and ``notes.md`` (None: missing or not read), and
+    the problem of each one that is there but was not read."""
+
+    run: bytes | None
+    notes: bytes | None
+    run_problem: Problem | None
+    notes_problem: Problem | None
+
+
+def read_record_files(folder: Path) -> RecordFiles:
+    run, run_problem = read_file(folder / RUN_FILE, MAX_RUN_BYTES)
+    notes, notes_problem = read_file(folder / NOTES_FILE, MAX_NOTES_BYTES)
+    return RecordFiles(run, notes, run_problem, notes_problem)
+
+
 def read_record(folder: Path) -> tuple[RunRecord | None, dict[str, Any] | None, list[Problem]]:
-    """The record of one run folder and its parsed ``run.json`` (normalised by the reading rules
-    of ``rundocs.format.decode``), or None with the problems."""
+    """The record of one run folder and its parsed ``run.json``, or None with the problems."""
+    return parse_record(folder, read_record_files(folder))
+
+
+def parse_record(folder: Path, files: RecordFiles) -> tuple[RunRecord | None, dict[str, Any] | None, list[Problem]]:
+    """The record of one run folder from its files, and its parsed ``run.json`` (normalised by the
+    reading rules of ``rundocs.format.decode``); or None with the problems."""
     path = folder / RUN_FILE
-    try:
-        data = normalise_record(parse_json(path.read_bytes()))
-    except FileNotFoundError:
+    if files.run_problem is not None:
+        return None, None, [files.run_problem]
+    if files.run is None:
         return None, None, [Problem(str(folder), None, f"no {RUN_FILE}: not a run folder, or its run never started")]
+    try:
+        data = normalise_record(parse_json(files.run))
     except orjson.JSONDecodeError as error:
         return None, None, [Problem(str(path), error.lineno, f"invalid JSON: {error.msg} (column {error.colno})")]
-    except OSError as error:
-        return None, None, [Problem(str(path), None, f"cannot read: {error}")]
     if isinstance(data, dict) and data.get("format") != FORMAT:
         found = data.get("format")
-        return None, None, [Problem(str(path), None, f"unknown format {found!r}: this rundocs reads {FORMAT!r}")]
+        return None, None, [Problem(str(path), None, f"unknown format {found!r:.80}: this rundocs reads {FORMAT!r}")]
     messages = check_record(data) or range_problems(data)
     if messages:
         return None, None, [Problem(str(path), None, message) for message in messages]
-    problems = []
+    problems = [files.notes_problem] if files.notes_problem is not None else []
     if data["id"] != folder.name:
         problems.append(Problem(str(path), None, f"id {data['id']!r} differs from its folder; read as {folder.name!r}"))
-    return _typed(data, folder, has_notes=True), data, problems
+    notes = _notes_text(files.notes)
+    if files.notes is not None and notes is None:
+        problems.append(Problem(str(folder / NOTES_FILE), None, "not UTF-8 text; not shown"))
+    return _typed(data, folder, notes), data, problems
 
 
 def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -> RunRecord:
-    """A typed record from a ``run.json`` already validated (by ``read_record``, or before the cache).
+    """A typed record from a ``run.json`` already validated by ``read_record`` (kept by the cache).
 
-    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent. The
-    reading rules apply here too (the disk cache keeps records as ``read_record`` returned them,
-    already normalised; a cache written otherwise still reads as the folder would).
+    ``has_notes=False`` skips looking for ``notes.md`` when the caller knows it is absent; its
+    problems were found when the folder was read. The reading rules apply here too (the disk
+    cache keeps records as ``read_record`` returned them, already normalised; a cache written
+    otherwise still reads as the folder would).
     """
-    return _typed(normalise_record(data), folder, has_notes=has_notes)
+    notes = read_file(folder / NOTES_FILE, MAX_NOTES_BYTES)[0] if has_notes else None
+    return _typed(normalise_record(data), folder, _notes_text(notes))
 
 
-def _typed(data: dict[str, Any], folder: Path, *, has_notes: bool) -> RunRecord:
+def _notes_text(raw: bytes | None) -> str | None:
+    try:
+        return None if raw is None else raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _typed(data: dict[str, Any], folder: Path, notes: str | None) -> RunRecord:
     error = data.get("error")
-    notes = None
-    if has_notes:
-        try:
-            notes = (folder / NOTES_FILE).read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            notes = None
     return RunRecord(
         id=folder.name,
         name=data["name"],
@@ -142,9 +170,10 @@ class Unreadable:
 def peek_unreadable(folder: Path) -> Unreadable:
     """Name, phase and sweep of a run folder that ``read_record`` refused, as far as its
     ``run.json`` still parses; a guess used only to point at the problem, never as a record."""
+    raw = read_file(folder / RUN_FILE, MAX_RUN_BYTES)[0]
     try:
-        data = normalise_record(parse_json(folder.joinpath(RUN_FILE).read_bytes()))
-    except (OSError, ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
+        data = normalise_record(parse_json(raw)) if raw is not None else None
+    except (ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
         data = None
     if type(data) is not dict:
         return Unreadable(folder.name, None, None, None)

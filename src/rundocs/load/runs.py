@@ -15,11 +15,13 @@ import pandas as pd
 
 from rundocs.analyse.state import derive_states
 from rundocs.exceptions import RunFormatError
+from rundocs.format.decode import RUN_ID_RULE, is_run_id
 from rundocs.load.cache import ParsedRun, Signature, fill_memo_from_disk, forget, read_run_folder, save_memo_to_disk
 from rundocs.load.frames import make_metrics_frame, make_runs_frame
 from rundocs.load.metrics import ParsedMetrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, Unreadable, peek_unreadable
+from rundocs.safe_files import SYMLINK_REFUSED, trust_symlinks
 
 #: Rewriting the disk cache costs about as much as re-reading this many changed folders, so a
 #: build that re-read fewer (of a large folder) leaves the cache as it is; they are re-read next time.
@@ -119,7 +121,7 @@ def load_runs(
         RunFormatError: In strict mode, when any problem was found.
     """
     root = Path(path)
-    names = _run_folder_names(root)
+    names, folder_problems = _run_folder_names(root)
     if cache_dir is not None:
         fill_memo_from_disk(Path(cache_dir), root)
     forget(root, names)
@@ -128,7 +130,7 @@ def load_runs(
     reread = sum(was_read for _, was_read in results)
     if cache_dir is not None and reread and (reread >= _RESAVE_AFTER or reread * 50 >= len(names)):
         save_memo_to_disk(Path(cache_dir), root, parsed, names)
-    problems = sorted(problem for item in parsed for problem in item.problems)
+    problems = sorted([*folder_problems, *(problem for item in parsed for problem in item.problems)])
     if strict and problems:
         raise RunFormatError(problems)
     readable = sorted((item for item in parsed if item.record is not None), key=_start_order)
@@ -152,10 +154,26 @@ def _start_order(item: ParsedRun) -> tuple[datetime, str]:
     return (item.record.started_at, item.record.id)
 
 
-def _run_folder_names(root: Path) -> list[str]:
-    """Names of the sub-folders of ``root``, sorted, leaving out hidden ones (caches, temp)."""
+def _run_folder_names(root: Path) -> tuple[list[str], list[Problem]]:
+    """Names of the run folders in ``root``, sorted, and a problem for each folder left out that
+    is not hidden (hidden ones are caches and temp): a name that is not a run id, a symlink
+    (unless ``trust_symlinks()``), or all of ``root`` when it is a symlink itself."""
+    trusted = trust_symlinks()
+    if root.is_symlink() and not trusted:
+        return [], [Problem(str(root), None, SYMLINK_REFUSED)]
     try:
         entries = list(os.scandir(root))
     except FileNotFoundError:
-        return []
-    return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+        return [], []
+    names, problems = [], []
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        if not is_run_id(entry.name):
+            message = f"folder {entry.name!r} is not a run id ({RUN_ID_RULE}); not read"
+            problems.append(Problem(str(root), None, message))
+        elif entry.is_symlink() and not trusted:
+            problems.append(Problem(entry.path, None, SYMLINK_REFUSED))
+        else:
+            names.append(entry.name)
+    return sorted(names), problems

@@ -23,9 +23,9 @@ from typing import Any
 import orjson
 
 from rundocs.atomic import replace_file
-from rundocs.cache_files import RACY_NS, open_regular
 from rundocs.fingerprint import code_fingerprint
 from rundocs.render.models import LogEntry
+from rundocs.safe_files import RACY_NS, open_regular
 
 MANIFEST_FILE = "pages.json"
 
