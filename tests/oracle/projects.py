@@ -385,7 +385,7 @@ def apply_shape(runs: Path, spec: RunSpec, outside: Path) -> None:
 ODD_NAMES = {
     "folder-javascript": "javascript:alert(1)",
     "folder-space": "my run",
-    "folder-markup": "<b>x</b>",
+    "folder-markup": "<img src=x onerror=alert(1)>",
     "folder-braces": "x{: onclick=alert(1)}",
     "folder-index": "index",
 }
