@@ -380,6 +380,6 @@ def test_hostile_file_system_shapes(case: tuple[ProjectSpec, bool, str | None]) 
         for spec in project.runs:
             if spec.shape is not None:
                 listed = f"runs/{spec.folder}.md" in build.pages and spec.folder != "index"
-                assert listed or is_named(spec.folder, text), f"{spec.folder} ({spec.shape}) is neither listed nor named"
+                assert listed or is_named(spec.folder, text), f"{spec.folder} ({spec.shape}): not listed or named"
         if plan_file is not None:
             assert plan_file in text, f"plan {plan_file} ({plan_shape}) is not named on the site"
