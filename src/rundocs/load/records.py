@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from rundocs.format.decode import normalise_record, parse_json, range_problems
+from rundocs.format.decode import TooLarge, normalise_record, parse_json, range_problems
 from rundocs.format.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
 from rundocs.format.validate import check_record
 from rundocs.load.problems import Problem, read_file
@@ -95,16 +95,33 @@ def parse_record(folder: Path, files: RecordFiles) -> tuple[RunRecord | None, di
     if isinstance(data, dict) and data.get("format") != FORMAT:
         found = data.get("format")
         return None, None, [Problem(str(path), None, f"unknown format {found!r:.80}: this rundocs reads {FORMAT!r}")]
+    data, skipped = _without_huge_summary_values(data)
     messages = check_record(data) or range_problems(data)
     if messages:
         return None, None, [Problem(str(path), None, message) for message in messages]
     problems = [files.notes_problem] if files.notes_problem is not None else []
+    problems += [
+        Problem(str(path), None, f"field {'summary.' + key!r:.80}: too large for a double; value skipped")
+        for key in skipped
+    ]
     if data["id"] != folder.name:
         problems.append(Problem(str(path), None, f"id {data['id']!r} differs from its folder; read as {folder.name!r}"))
     notes = _notes_text(files.notes)
     if files.notes is not None and notes is None:
         problems.append(Problem(str(folder / NOTES_FILE), None, "not UTF-8 text; not shown"))
     return _typed(data, folder, notes), data, problems
+
+
+def _without_huge_summary_values(data: Any) -> tuple[Any, list[str]]:
+    """The record without ``summary`` values too large for a double (``1e400``), and their keys:
+    the run keeps every other value, as a metrics line does."""
+    summary = data.get("summary") if isinstance(data, dict) else None
+    if type(summary) is not dict:
+        return data, []
+    skipped = [key for key, value in summary.items() if type(value) is TooLarge]
+    if not skipped:
+        return data, []
+    return {**data, "summary": {k: v for k, v in summary.items() if k not in skipped}}, skipped
 
 
 def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -> RunRecord:
