@@ -31,7 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -40,7 +40,7 @@ from rundocs.atomic import replace_file
 from rundocs.cache_files import RACY_NS, read_regular, require_regular
 from rundocs.fingerprint import code_fingerprint
 from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
-from rundocs.load.metrics import ParsedMetrics, parse_metrics
+from rundocs.load.metrics import ParsedMetrics, read_metrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, make_record, read_record
 
@@ -79,28 +79,28 @@ def read_run_folder(root: Path, name: str) -> tuple[ParsedRun, bool]:
     folder = root / name
     path = folder / METRICS_FILE
     problems: list[Problem] = []
+    metrics, hashed = ParsedMetrics({}, 0), b""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as file:  # parsed as read, a piece at a time (memory: its columns)
+            metrics, problems, hashed = read_metrics(file, str(path))
     except FileNotFoundError:
-        raw = b""
+        pass
     except OSError as error:
-        raw = b""
-        problems.append(Problem(str(path), None, f"cannot read: {error}"))
-    signature = (*stats, _digest(folder, stats, raw))  # read before run.json is parsed: never newer than it
+        metrics, hashed, problems = ParsedMetrics({}, 0), b"", [Problem(str(path), None, f"cannot read: {error}")]
+    signature = (*stats, _digest(folder, stats, hashed))  # read before run.json is parsed: never newer than it
     record, data, record_problems = read_record(folder)
-    metrics = ParsedMetrics({}, 0)
     if record is None:
-        problems = record_problems
+        metrics, problems = ParsedMetrics({}, 0), record_problems
     else:
-        metrics, metric_problems = parse_metrics(raw, str(path))
-        problems = [*record_problems, *problems, *metric_problems]
+        problems = [*record_problems, *problems]
     parsed = ParsedRun(signature, record, data, metrics, tuple(problems), _settled(stats, read_at))
     _memo[key] = parsed
     return parsed, True
 
 
 def _digest(folder: Path, stats: Signature, metrics: bytes) -> tuple[int, int]:
-    """A hash of the folder's files as two whole numbers, the last item of its signature."""
+    """A hash of the folder's files as two whole numbers, the last item of its signature
+    (``metrics``: the hash of the metrics file, which is read a piece at a time)."""
     content = hashlib.blake2b(digest_size=16)
     for name, stat in zip(_FILES, stats, strict=True):
         data = metrics if name == METRICS_FILE else b""
@@ -172,19 +172,33 @@ def _entries_from_index(runs: dict[str, Any], values: np.ndarray, root: Path) ->
             _check_range(start, 0, values.size - length)
         for row in nonfinite.values():
             _check_range(row, 0, length - 1)
+        nan_rows = {
+            key: _rows_from_values(values, start, count, length) for key, (start, count) in entry["nan_rows"].items()
+        }
         last_epoch, last_time, median_gap = (None if x is None else float(x) for x in entry["summaries"])
         folder = root / name
         record = make_record(entry["record"], folder, has_notes=signature[2] is not None)
         columns = {key: values[start : start + length] for key, start in starts.items()}
-        metrics = ParsedMetrics(columns, length, nonfinite, (last_epoch, last_time, median_gap))
+        metrics = ParsedMetrics(columns, length, nonfinite, (last_epoch, last_time, median_gap), nan_rows)
         problems = tuple(Problem(str(path), line, str(message)) for path, line, message in entry["problems"])
         entries[key] = ParsedRun(signature, record, entry["record"], metrics, problems)
     return entries
 
 
+def _rows_from_values(values: np.ndarray, start: int, count: int, length: int) -> np.ndarray:
+    """Row numbers kept as floats in the values file: ascending whole numbers below ``length``."""
+    _check_range(count, 1, length)
+    _check_range(start, 0, values.size - count)
+    kept = values[start : start + count]
+    rows = kept.astype(np.int64)
+    if not ((rows == kept).all() and rows[0] >= 0 and rows[-1] < length and (np.diff(rows) > 0).all()):
+        raise ValueError(f"rows at {start} are not ascending row numbers below {length}")
+    return rows
+
+
 def _cache_version() -> str:
     """What a disk cache must have been written by: this format and this code."""
-    return f"{FORMAT};code {code_fingerprint()};cache 6"
+    return f"{FORMAT};code {code_fingerprint()};cache 7"
 
 
 def _check_range(value: Any, low: int, high: int) -> None:
@@ -200,21 +214,25 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     for name, item in zip(names, parsed, strict=True):
         if item.record_data is None or not item.settled:
             continue
-        columns = {}
+        columns, nan_rows = {}, {}
         for key, values in item.metrics.columns.items():
             columns[key] = offset
             chunks.append(values)
             offset += values.size
+        for key, rows in item.metrics.nan_rows.items():
+            nan_rows[key] = (offset, rows.size)
+            chunks.append(rows)  # as floats in the file: whole numbers below 2**53 are exact
+            offset += rows.size
         runs[name] = {
             "signature": item.signature,
             "record": item.record_data,
             "length": item.metrics.length,
             "columns": columns,
             "first_nonfinite": item.metrics.first_nonfinite,
+            "nan_rows": nan_rows,
             "summaries": item.metrics.summaries(),
             "problems": [[p.path, p.line, p.message] for p in item.problems],
         }
-    values = np.concatenate(chunks) if chunks else np.empty(0)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         descriptor, values_path = tempfile.mkstemp(dir=cache_dir, prefix="values-", suffix=".npy")
@@ -223,7 +241,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     values_name = os.path.basename(values_path)
     try:
         with os.fdopen(descriptor, "wb") as file:
-            np.save(file, values, allow_pickle=False)
+            _save_values(file, chunks, offset)
         index = {"version": _cache_version(), "root": str(root.resolve()), "values": values_name, "runs": runs}
         replace_file(cache_dir / _INDEX, orjson.dumps(index), durable=False)
     except OSError:
@@ -231,6 +249,14 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
         return
     _remove_old_values(cache_dir, previous=_values_files.get(str(cache_dir)))
     _values_files[str(cache_dir)] = values_name
+
+
+def _save_values(file: BinaryIO, chunks: list[np.ndarray], size: int) -> None:
+    """What ``np.save`` writes for the chunks joined, without holding them joined in memory."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f8")), "fortran_order": False, "shape": (size,)}
+    np.lib.format.write_array_header_1_0(file, header)
+    for chunk in chunks:
+        file.write(np.ascontiguousarray(chunk, dtype="<f8").data)
 
 
 def _remove_old_values(cache_dir: Path, previous: str | None) -> None:
