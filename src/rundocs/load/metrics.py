@@ -16,6 +16,7 @@ cut never changes a number.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
@@ -78,17 +79,39 @@ def _last_finite(values: np.ndarray | None) -> float | None:
 
 
 def read_metrics(file: BinaryIO, path: str) -> tuple[ParsedMetrics, list[Problem], bytes]:
-    """``parse_metrics`` of an open file, read a piece at a time, and a hash of every byte read
-    (the torn last line included)."""
-    content = hashlib.blake2b(digest_size=16)
+    """``parse_metrics`` of an open file as long as it is now, read a piece at a time, and a
+    hash of every byte read (the torn last line included)."""
+    blocks = _FileBlocks(file)
+    parsed, problems = parse_metrics(blocks, path)
+    return parsed, problems, blocks.content.digest()
 
-    def blocks() -> Iterator[bytes]:
-        while block := file.read(PIECE_BYTES):
-            content.update(block)
+
+class _FileBlocks:
+    """The bytes an open file holds when this is made, as blocks of a piece, hashed as read.
+
+    A file longer than a piece is read twice: first to count its lines (``lines``), so that
+    each column is allocated once at its full length and each piece is copied into it and let go.
+    """
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.size = os.fstat(file.fileno()).st_size
+        self.content = hashlib.blake2b(digest_size=16)
+        self.lines: int | None = None
+        if self.size > PIECE_BYTES:
+            self.lines = sum(block.count(b"\n") for block in self._read())
+            file.seek(0)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for block in self._read():
+            self.content.update(block)
             yield block
 
-    parsed, problems = parse_metrics(blocks(), path)
-    return parsed, problems, content.digest()
+    def _read(self) -> Iterator[bytes]:
+        left = self.size
+        while left > 0 and (block := self.file.read(min(PIECE_BYTES, left))):
+            left -= len(block)
+            yield block
 
 
 def parse_metrics(
@@ -96,19 +119,18 @@ def parse_metrics(
 ) -> tuple[ParsedMetrics, list[Problem]]:
     """Columns of one metrics file, given whole or as successive blocks of it. A last line
     without its newline is a write in progress (or cut by a crash) and is skipped silently."""
-    blocks = _blocks(source, piece_bytes) if isinstance(source, bytes) else source
-    parts: list[tuple[int, ParsedMetrics]] = []
+    lines = source.lines if isinstance(source, _FileBlocks) else None
+    if isinstance(source, bytes):
+        lines, source = source.count(b"\n"), _blocks(source, piece_bytes)
+    joined = _Joined(lines or 0)
     problems: list[Problem] = []
-    length = lines = 0
-    for piece in _pieces(blocks, piece_bytes):
-        parsed, piece_problems = _parse_piece(piece, path, lines)
-        parts.append((length, parsed))
+    read = 0
+    for piece in _pieces(source, piece_bytes):
+        parsed, piece_problems = _parse_piece(piece, path, read)
+        joined.add(parsed)
         problems += piece_problems
-        length += parsed.length
-        lines += piece.count(b"\n")
-    if len(parts) == 1:
-        return parts[0][1], problems
-    return _join(parts, length), problems
+        read += piece.count(b"\n")
+    return joined.finish(), problems
 
 
 def _blocks(raw: bytes, size: int) -> Iterator[bytes]:
@@ -131,28 +153,57 @@ def _pieces(blocks: Iterable[bytes], size: int) -> Iterator[bytes]:
         yield bytes(pending[:end])
 
 
-def _join(parts: list[tuple[int, ParsedMetrics]], length: int) -> ParsedMetrics:
-    """One run's columns from its pieces' (each at its first row), filled one column at a time,
-    each piece's own column let go once copied: the peak is the columns and one more, as long
-    as no piece column is a view that keeps a larger array alive."""
-    offsets: dict[str, list[tuple[int, np.ndarray]]] = {}
-    nan_parts: dict[str, list[np.ndarray]] = {}
-    first_nonfinite: dict[str, int] = {}
-    for start, part in parts:
+class _Joined:
+    """A run's columns, filled a piece at a time: each column is allocated once, at the length
+    the file's line count allows (grown if the count fell short), and a piece is let go once
+    copied. A file of one piece keeps that piece's columns as they are."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.length = 0
+        self.pieces = 0
+        self.held: ParsedMetrics | None = None
+        self.columns: Columns = {}
+        self.nan_rows: dict[str, list[np.ndarray]] = {}
+        self.first_nonfinite: dict[str, int] = {}
+
+    def add(self, part: ParsedMetrics) -> None:
+        self.pieces += 1
+        if self.pieces == 1:
+            self.held = part
+            return
+        if self.held is not None:
+            held, self.held = self.held, None
+            self._copy(held)
+        self._copy(part)
+
+    def finish(self) -> ParsedMetrics:
+        if self.pieces <= 1:
+            return self.held or ParsedMetrics({}, 0)
+        columns = {key: values[: self.length] for key, values in self.columns.items()}
+        nan_rows = {key: np.concatenate(rows) for key, rows in self.nan_rows.items()}
+        return ParsedMetrics(columns, self.length, self.first_nonfinite, nan_rows=nan_rows)
+
+    def _copy(self, part: ParsedMetrics) -> None:
+        start, end = self.length, self.length + part.length
+        if end > self.capacity:
+            self._grow(max(end, self.capacity + self.capacity // 4))
         for key, values in part.columns.items():
-            offsets.setdefault(key, []).append((start, values))
+            column = self.columns.get(key)
+            if column is None:
+                column = self.columns[key] = np.full(self.capacity, np.nan)
+            column[start:end] = values
         for key, rows in part.nan_rows.items():
-            nan_parts.setdefault(key, []).append(rows + start)
+            self.nan_rows.setdefault(key, []).append(rows + start)
         for key, row in part.first_nonfinite.items():
-            first_nonfinite.setdefault(key, start + row)
-    parts.clear()
-    columns: Columns = {}
-    for key in list(offsets):
-        column = columns[key] = np.full(length, np.nan)
-        for start, values in offsets.pop(key):
-            column[start : start + values.size] = values
-    nan_rows = {key: np.concatenate(rows) for key, rows in nan_parts.items()}
-    return ParsedMetrics(columns, length, first_nonfinite, nan_rows=nan_rows)
+            self.first_nonfinite.setdefault(key, start + row)
+        self.length = end
+
+    def _grow(self, capacity: int) -> None:
+        for key, values in self.columns.items():
+            self.columns[key] = np.full(capacity, np.nan)
+            self.columns[key][: self.length] = values[: self.length]
+        self.capacity = capacity
 
 
 def _parse_piece(body: bytes, path: str, lines_before: int) -> tuple[ParsedMetrics, list[Problem]]:
@@ -185,7 +236,7 @@ def _uniform_columns(rows: list[Any], body: bytes) -> ParsedMetrics | None:
         return None
     if matrix.ndim != 2:
         return None
-    columns = {key: matrix[:, index].copy() for index, key in enumerate(keys)}  # each its own: see _join
+    columns = dict(zip(keys, matrix.T.copy(), strict=True))
     if not all(_valid_step_values(key, columns[key]) for key in STEP_KEYS if key in columns):
         return None
     return ParsedMetrics(columns, len(rows))
