@@ -88,10 +88,16 @@ def read_regular(path: str | Path, limit: int | None = None, *, follow_symlinks:
         UnreadableFile: Also when it is larger than ``limit`` bytes.
     """
     with open_regular(path, follow_symlinks=follow_symlinks) as file:
-        size = os.fstat(file.fileno()).st_size
-        if limit is not None and size > limit:
-            raise UnreadableFile(f"is {size:,} bytes, over the limit of {_size(limit)} for this file; not read")
-        return file.read(size)
+        return file.read(_checked_size(file, limit))
+
+
+def _checked_size(file: BinaryIO, limit: int | None) -> int:
+    """The size of an open file, which must not be over ``limit`` bytes."""
+    size = os.fstat(file.fileno()).st_size
+    if limit is not None and size > limit:
+        file.close()
+        raise UnreadableFile(f"is {size:,} bytes, over the limit of {_size(limit)} for this file; not read")
+    return size
 
 
 def read_input(path: Path, limit: int) -> bytes | None:
@@ -101,14 +107,30 @@ def read_input(path: Path, limit: int) -> bytes | None:
     Raises:
         UnreadableFile: For every other reason it is not read, with a message a user can act on.
     """
+    file = open_input(path, limit)
+    if file is None:
+        return None
+    with file:
+        return file.read(os.fstat(file.fileno()).st_size)
+
+
+def open_input(path: Path, limit: int) -> BinaryIO | None:
+    """A file of a run or plan opened for reading (``read_input``'s rules), or None when it is
+    missing: for a reader that reads it a piece at a time, at most its size when opened.
+
+    Raises:
+        UnreadableFile: For every other reason it is not read, with a message a user can act on.
+    """
     try:
-        return read_regular(path, limit, follow_symlinks=trust_symlinks())
+        file = open_regular(path, follow_symlinks=trust_symlinks())
     except (FileNotFoundError, NotADirectoryError):
         return None
     except UnreadableFile:
         raise
     except OSError as error:
         raise UnreadableFile(f"cannot read: {error.strerror or error}") from error
+    _checked_size(file, limit)
+    return file
 
 
 def require_regular(path: str | Path) -> None:

@@ -31,7 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -39,10 +39,18 @@ import orjson
 from rundocs.atomic import replace_file
 from rundocs.fingerprint import code_fingerprint
 from rundocs.format.schema import FORMAT, METRICS_FILE, NOTES_FILE, RUN_FILE
-from rundocs.load.metrics import ParsedMetrics, parse_metrics
-from rundocs.load.problems import Problem, read_file
+from rundocs.load.metrics import ParsedMetrics, read_metrics
+from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, make_record, parse_record, read_record_files
-from rundocs.safe_files import MAX_METRICS_BYTES, RACY_NS, read_regular, require_regular, trust_symlinks
+from rundocs.safe_files import (
+    MAX_METRICS_BYTES,
+    RACY_NS,
+    UnreadableFile,
+    open_input,
+    read_regular,
+    require_regular,
+    trust_symlinks,
+)
 
 Signature = tuple[tuple[int, int] | None, ...]
 _FILES = (RUN_FILE, METRICS_FILE, NOTES_FILE)
@@ -78,21 +86,38 @@ def read_run_folder(root: Path, name: str) -> tuple[ParsedRun, bool]:
         return cached, False
     folder = root / name
     path = folder / METRICS_FILE
-    raw, metrics_problem = read_file(path, MAX_METRICS_BYTES)  # read first: the signature is never newer
+    metrics, hashed, metrics_problems = _read_metrics(path)  # read first: the signature is never newer
     files = read_record_files(folder)
-    signature = (*stats, _digest((files.run, raw, files.notes)))
+    signature = (*stats, _digest((files.run, hashed, files.notes)))
     record, data, problems = parse_record(folder, files)
-    metrics = ParsedMetrics({}, 0)
-    if record is not None:
-        metrics, metric_problems = parse_metrics(raw or b"", str(path))
-        problems += [metrics_problem, *metric_problems] if metrics_problem is not None else metric_problems
+    if record is None:
+        metrics = ParsedMetrics({}, 0)
+    else:
+        problems += metrics_problems
     parsed = ParsedRun(signature, record, data, metrics, tuple(problems), _settled(stats, read_at))
     _memo[key] = parsed
     return parsed, True
 
 
+def _read_metrics(path: Path) -> tuple[ParsedMetrics, bytes, list[Problem]]:
+    """The metrics file parsed as it is read, a piece at a time (memory: its columns), the hash of
+    its bytes, and its problems; nothing for a missing file."""
+    try:
+        file = open_input(path, MAX_METRICS_BYTES)
+        if file is None:
+            return ParsedMetrics({}, 0), b"", []
+        with file:
+            metrics, problems, hashed = read_metrics(file, str(path))
+    except UnreadableFile as error:
+        return ParsedMetrics({}, 0), b"", [Problem(str(path), None, str(error))]
+    except OSError as error:
+        return ParsedMetrics({}, 0), b"", [Problem(str(path), None, f"cannot read: {error.strerror or error}")]
+    return metrics, hashed, problems
+
+
 def _digest(contents: tuple[bytes | None, ...]) -> tuple[int, int]:
-    """A hash of the folder's files (in ``_FILES`` order) as two whole numbers, the last item of its signature."""
+    """A hash of the folder's files (in ``_FILES`` order; the metrics file by its own hash, as it
+    is read a piece at a time) as two whole numbers, the last item of its signature."""
     content = hashlib.blake2b(digest_size=16)
     for data in contents:
         data = data or b""
@@ -162,19 +187,33 @@ def _entries_from_index(runs: dict[str, Any], values: np.ndarray, root: Path) ->
             _check_range(start, 0, values.size - length)
         for row in nonfinite.values():
             _check_range(row, 0, length - 1)
+        nan_rows = {
+            key: _rows_from_values(values, start, count, length) for key, (start, count) in entry["nan_rows"].items()
+        }
         last_epoch, last_time, median_gap = (None if x is None else float(x) for x in entry["summaries"])
         folder = root / name
         record = make_record(entry["record"], folder, has_notes=signature[2] is not None)
         columns = {key: values[start : start + length] for key, start in starts.items()}
-        metrics = ParsedMetrics(columns, length, nonfinite, (last_epoch, last_time, median_gap))
+        metrics = ParsedMetrics(columns, length, nonfinite, (last_epoch, last_time, median_gap), nan_rows)
         problems = tuple(Problem(str(path), line, str(message)) for path, line, message in entry["problems"])
         entries[key] = ParsedRun(signature, record, entry["record"], metrics, problems)
     return entries
 
 
+def _rows_from_values(values: np.ndarray, start: int, count: int, length: int) -> np.ndarray:
+    """Row numbers kept as floats in the values file: ascending whole numbers below ``length``."""
+    _check_range(count, 1, length)
+    _check_range(start, 0, values.size - count)
+    kept = values[start : start + count]
+    rows = kept.astype(np.int64)
+    if not ((rows == kept).all() and rows[0] >= 0 and rows[-1] < length and (np.diff(rows) > 0).all()):
+        raise ValueError(f"rows at {start} are not ascending row numbers below {length}")
+    return rows
+
+
 def _cache_version() -> str:
     """What a disk cache must have been written by: this format and this code."""
-    return f"{FORMAT};code {code_fingerprint()};cache 6"
+    return f"{FORMAT};code {code_fingerprint()};cache 7"
 
 
 def _check_range(value: Any, low: int, high: int) -> None:
@@ -190,21 +229,25 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     for name, item in zip(names, parsed, strict=True):
         if item.record_data is None or not item.settled:
             continue
-        columns = {}
+        columns, nan_rows = {}, {}
         for key, values in item.metrics.columns.items():
             columns[key] = offset
             chunks.append(values)
             offset += values.size
+        for key, rows in item.metrics.nan_rows.items():
+            nan_rows[key] = (offset, rows.size)
+            chunks.append(rows)  # as floats in the file: whole numbers below 2**53 are exact
+            offset += rows.size
         runs[name] = {
             "signature": item.signature,
             "record": item.record_data,
             "length": item.metrics.length,
             "columns": columns,
             "first_nonfinite": item.metrics.first_nonfinite,
+            "nan_rows": nan_rows,
             "summaries": item.metrics.summaries(),
             "problems": [[p.path, p.line, p.message] for p in item.problems],
         }
-    values = np.concatenate(chunks) if chunks else np.empty(0)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         descriptor, values_path = tempfile.mkstemp(dir=cache_dir, prefix="values-", suffix=".npy")
@@ -213,7 +256,7 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
     values_name = os.path.basename(values_path)
     try:
         with os.fdopen(descriptor, "wb") as file:
-            np.save(file, values, allow_pickle=False)
+            _save_values(file, chunks, offset)
         index = {"version": _cache_version(), "root": str(root.resolve()), "values": values_name, "runs": runs}
         replace_file(cache_dir / _INDEX, orjson.dumps(index), durable=False)
     except OSError:
@@ -221,6 +264,14 @@ def save_memo_to_disk(cache_dir: Path, root: Path, parsed: list[ParsedRun], name
         return
     _remove_old_values(cache_dir, previous=_values_files.get(str(cache_dir)))
     _values_files[str(cache_dir)] = values_name
+
+
+def _save_values(file: BinaryIO, chunks: list[np.ndarray], size: int) -> None:
+    """What ``np.save`` writes for the chunks joined, without holding them joined in memory."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f8")), "fortran_order": False, "shape": (size,)}
+    np.lib.format.write_array_header_1_0(file, header)
+    for chunk in chunks:
+        file.write(np.ascontiguousarray(chunk, dtype="<f8").data)
 
 
 def _remove_old_values(cache_dir: Path, previous: str | None) -> None:
