@@ -42,6 +42,23 @@ def test_per_step_metrics_appear_in_the_run_page_table_and_figure(tmp_path: Path
     assert sorted(trace["name"] for trace in figure["data"]) == ["train_loss", "val_loss"]
 
 
+def test_a_metric_logged_as_nan_is_a_row_of_results_and_a_later_nan_is_where_it_ended(tmp_path: Path) -> None:
+    """A NaN the script logged is a value the page states: never a missing one. A metric logged
+    only as NaN has a row (no best); one that went NaN after finite values ends on NaN."""
+    rows: list[dict[str, Any]] = [
+        {"epoch": 1, "train_loss": 1.0, "val_loss": "NaN"},
+        {"epoch": 2, "train_loss": 0.5},
+        {"epoch": 3, "train_loss": "NaN", "val_loss": "NaN"},
+        {"epoch": 4},
+    ]
+    write_run(tmp_path / "runs", "r", rows, sweep="s")
+    pages = site(tmp_path)
+    page = pages["runs/r.md"]
+    assert "| train\\_loss | 0.5 | 2 | NaN | 3 |" in page
+    assert "| val\\_loss |  |  | NaN | 3 |" in page
+    assert "| [r](../runs/r.md) |  |  | NaN | 4 |  |" in pages["sweeps/s.md"]  # val_loss: no best, ended NaN
+
+
 def test_a_complete_run_counted_from_zero_shows_every_epoch(tmp_path: Path) -> None:
     write_run(tmp_path / "runs", "r", [{"epoch": e, "val_loss": 1 / (e + 1)} for e in range(10)], epochs=10)
     pages = site(tmp_path)

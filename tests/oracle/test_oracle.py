@@ -22,7 +22,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, Phase, assume, given, seed, settings
 from hypothesis import strategies as st
 
@@ -169,10 +168,6 @@ def test_no_markup_from_data(project: ProjectSpec) -> None:
             assert title in map(plain, page.headings), f"plan title {title!r} not shown as text: {page.headings}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9, open: a metric on one step-only line beside epoch lines is missing from Results",
-)
 @oracle
 @seed(SEED)
 @given(projects(clean=True))

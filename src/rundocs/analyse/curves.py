@@ -14,6 +14,7 @@ import numpy as np
 from rundocs.analyse.names import Direction, MetricName, parse_metric_name
 from rundocs.analyse.rules import best_point, last_per_x, metric_axis, resolve_direction
 from rundocs.formatting import format_number as fmt
+from rundocs.load.metrics import logged_rows
 
 VALIDATION_SPLITS = ("val", "valid", "validation")
 #: Relative changes smaller than this are noise, not a trend.
@@ -54,15 +55,25 @@ def x_axis_name(columns: Mapping[str, np.ndarray]) -> str:
     return "step" if "step" in columns else "line"
 
 
-def get_curves(columns: Mapping[str, np.ndarray], directions: Mapping[str, Direction] | None = None) -> list[Curve]:
+def get_curves(
+    columns: Mapping[str, np.ndarray],
+    directions: Mapping[str, Direction] | None = None,
+    nan_rows: Mapping[str, np.ndarray] | None = None,
+) -> list[Curve]:
     """The run's metrics as curves, each over its own axis (a per-step ``train_loss`` beside a
-    per-epoch ``val_loss`` keeps its steps); several rows at one x read as the last (``rules.last_per_x``)."""
+    per-epoch ``val_loss`` keeps its steps); several rows at one x read as the last (``rules.last_per_x``).
+
+    Every logged value is a point, infinities and the NaN a line wrote (``nan_rows``: the
+    ``ParsedMetrics`` of the run) included: a metric logged only as NaN is a curve of NaN, and
+    a run whose metric ended on NaN ends on NaN. Rows that left the metric out are no points.
+    """
     curves = []
     for name in sorted(set(columns) - {"epoch", "step", "time"}):
         values = columns[name]
-        axis = metric_axis(columns, name)
-        keep = ~np.isnan(values) & ~np.isnan(axis.x)  # infinities stay: they are findings
-        x, y = axis.x[keep], values[keep]
+        logged = logged_rows(values, (nan_rows or {}).get(name))
+        axis = metric_axis(columns, logged)
+        keep = logged & ~np.isnan(axis.x)
+        x, y = (axis.x, values) if keep.all() else (axis.x[keep], values[keep])  # views: no copy of a long run
         if x.size and not (np.diff(x) > 0).all():
             x, y = last_per_x(x, y)
         metric = parse_metric_name(name)._replace(direction=resolve_direction(name, overrides=directions))

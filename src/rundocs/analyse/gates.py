@@ -54,7 +54,7 @@ def _judge(gate: Gate, runs: Runs, run_id: str, chain: list[str]) -> GateResult:
     value); without an epoch, the best value over the run (``==``: the last value), pending
     while the run runs. A run that ended without the value is red: the requirement was never
     shown to hold. An eval run: its summary value, else its last logged value."""
-    record = runs.records[run_id]
+    record, history = runs.records[run_id], runs.histories[run_id]
     running = record.status == "running"
     epochs = _epochs(runs, run_id)
     observed: float | None = None
@@ -62,13 +62,13 @@ def _judge(gate: Gate, runs: Runs, run_id: str, chain: list[str]) -> GateResult:
     if record.kind == "eval":
         observed = record.summary.get(gate.metric)
         if observed is None and _logs(runs, run_id, gate.metric):
-            observed = float(runs.histories[run_id].columns[gate.metric][_carried(runs, run_id, gate.metric)][-1])
+            observed = float(history.columns[gate.metric][history.logged(gate.metric)][-1])
     elif gate.epoch is not None:
         observed = _chain_at_epoch(runs, chain, gate.metric, gate.epoch)
         at = gate.epoch if observed is not None else None
     elif _logs(runs, run_id, gate.metric):
-        values = runs.histories[run_id].columns[gate.metric]
-        rows = np.flatnonzero(_carried(runs, run_id, gate.metric))
+        values = history.columns[gate.metric]
+        rows = np.flatnonzero(history.logged(gate.metric))
         index = rows[_gate_pick(values[rows], gate)]
         observed = float(values[index])
         at = int(epochs[index]) if epochs is not None and not math.isnan(epochs[index]) else None
@@ -120,43 +120,26 @@ def _chain_at_epoch(runs: Runs, chain: list[str], metric: str, epoch: int) -> fl
 
 
 def _at_epoch(runs: Runs, run_id: str, metric: str, epoch: int) -> float | None:
-    """What ``metric`` reads at ``epoch`` in one run: its last line of that epoch carrying it, NaN
-    when it went NaN by then and was not logged again; None when the run has no value there."""
-    values, epochs = runs.histories[run_id].columns.get(metric), _epochs(runs, run_id)
-    if values is None or epochs is None:
+    """What ``metric`` reads at ``epoch`` in one run: its last line of that epoch carrying it;
+    NaN when the run reached that epoch and the last line carrying it before then logged NaN (a
+    metric logged as NaN and not logged again reads NaN from then on); None when it has no value."""
+    history, epochs = runs.histories[run_id], _epochs(runs, run_id)
+    if metric not in history.columns or epochs is None:
         return None
-    rows = np.flatnonzero(_carried(runs, run_id, metric) & (epochs == epoch))
+    logged, values = history.logged(metric), history.columns[metric]
+    reached = np.flatnonzero(epochs == epoch)
+    if not reached.size:
+        return None
+    rows = np.flatnonzero(logged & (epochs == epoch))
     if rows.size:
         return float(values[rows[-1]])
-    return math.nan if _went_nan_by(runs, run_id, metric, epochs, epoch) else None
+    before = np.flatnonzero(logged[: reached[-1]])
+    return math.nan if before.size and math.isnan(values[before[-1]]) else None
 
 
 def _logs(runs: Runs, run_id: str, metric: str) -> bool:
     """The run logged ``metric`` on some line (a value, an infinity or a NaN)."""
-    return metric in runs.curves(run_id) or metric in runs.histories[run_id].first_nonfinite
-
-
-def _carried(runs: Runs, run_id: str, metric: str) -> np.ndarray:
-    """Rows that logged ``metric``: a value, an infinity, or the NaN it was first logged as."""
-    values = runs.histories[run_id].columns.get(metric)
-    if values is None:
-        return np.zeros(runs.histories[run_id].length, dtype=bool)
-    carried: np.ndarray = ~np.isnan(values)
-    first_nan = runs.histories[run_id].first_nonfinite.get(metric)
-    if first_nan is not None:
-        carried[first_nan] = True
-    return carried
-
-
-def _went_nan_by(runs: Runs, run_id: str, metric: str, epochs: np.ndarray, epoch: int) -> bool:
-    """The metric was logged as NaN at or before epoch ``epoch`` (which the run reached) and
-    never logged again since: what it reads at that epoch is NaN."""
-    first_nan = runs.histories[run_id].first_nonfinite.get(metric)
-    rows = np.flatnonzero(epochs == epoch)
-    if first_nan is None or not rows.size or first_nan > rows[-1]:
-        return False
-    values = runs.histories[run_id].columns[metric]
-    return bool(np.isnan(values[first_nan]) and np.isnan(values[first_nan + 1 : rows[-1] + 1]).all())
+    return metric in runs.curves(run_id)
 
 
 _OP_DIRECTION: dict[str, Direction] = {">=": "max", ">": "max", "<=": "min", "<": "min"}

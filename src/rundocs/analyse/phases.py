@@ -257,7 +257,7 @@ def _latest_value(runs: Runs, run_id: str) -> str:
     columns = runs.curves(run_id)
     if not columns:
         return ""
-    curves = get_curves(columns)
+    curves = get_curves(columns, nan_rows=runs.histories[run_id].nan_rows)
     preferred = sorted(
         curves,
         key=lambda c: (c.metric.split not in VALIDATION_SPLITS, c.metric.base != "loss", c.metric.name),

@@ -108,21 +108,19 @@ class Axis(NamedTuple):
     x: np.ndarray  # one x per row of the run's columns (NaN where the row has none)
 
 
-def metric_axis(columns: Mapping[str, np.ndarray], metric: str) -> Axis:
+def metric_axis(columns: Mapping[str, np.ndarray], logged: np.ndarray) -> Axis:
     """The axis a metric was logged against: epoch if every line carrying it has an epoch, else
     step if every such line has a step, else epoch or step where some lines have one, else the
-    line number. Per-step metrics logged beside per-epoch ones so keep their own axis."""
-    values = columns[metric]
-    carried = ~np.isnan(values)  # infinities count as logged values
-    length = len(values)
+    line number. Per-step metrics logged beside per-epoch ones so keep their own axis.
+    ``logged``: the rows that carry the metric (``load.metrics.logged_rows``)."""
     candidates = [name for name in ("epoch", "step") if name in columns]
     for name in candidates:
-        if not np.isnan(columns[name][carried]).any():
+        if not np.isnan(columns[name][logged]).any():
             return Axis(name, columns[name])
     for name in candidates:
-        if (~np.isnan(columns[name][carried])).any():
+        if (~np.isnan(columns[name][logged])).any():
             return Axis(name, columns[name])
-    return Axis("line", np.arange(1, length + 1, dtype=np.float64))
+    return Axis("line", np.arange(1, len(logged) + 1, dtype=np.float64))
 
 
 def last_per_x(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

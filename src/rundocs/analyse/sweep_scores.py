@@ -69,7 +69,8 @@ def rank_key(value: float | None, goal: Direction) -> tuple[bool, float]:
 def score_run(runs: Runs, run_id: str, metric: str, goal: Direction, relaunches: Relaunches) -> RunScore:
     record = runs.records[run_id]
     columns = runs.curves(run_id)
-    curve = next((c for c in get_curves(columns) if c.metric.name == metric), None) if columns else None
+    curves = get_curves(columns, nan_rows=runs.histories[run_id].nan_rows) if columns else []
+    curve = next((c for c in curves if c.metric.name == metric), None)
     epochs = run_epochs_done(runs, run_id, relaunches)
     stopped = "pruned" in record.tags or bool(
         record.epochs and epochs is not None and epochs < record.epochs and record.status != "running"
@@ -83,10 +84,7 @@ def score_run(runs: Runs, run_id: str, metric: str, goal: Direction, relaunches:
         return RunScore(
             run_id, record.name, score, reported, None, None, None, None, None, None, epochs, stopped, wall, running
         )
-    final, final_epoch = float(curve.y[-1]), int(curve.x[-1])
-    nonfinite: Any = runs.runs.at[run_id, "nonfinite"]
-    if metric in nonfinite and nonfinite[metric] >= final_epoch and not math.isinf(final):  # ended on a NaN
-        final, final_epoch = math.nan, int(nonfinite[metric])
+    final, final_epoch = float(curve.y[-1]), int(curve.x[-1])  # NaN when it ended on a logged NaN
     best = None if index is None else float(curve.y[index])
     best_epoch = None if index is None else int(curve.x[index])
     score_epoch = best_epoch

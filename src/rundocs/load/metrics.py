@@ -63,6 +63,22 @@ class ParsedMetrics:
     def summaries(self) -> tuple[float | None, float | None, float | None]:
         return (self.last_epoch, self.last_time, self.median_gap)
 
+    def logged(self, metric: str) -> np.ndarray:
+        """The rows that logged ``metric`` (``logged_rows``); none for a metric it never logged."""
+        values = self.columns.get(metric)
+        if values is None:
+            return np.zeros(self.length, dtype=bool)
+        return logged_rows(values, self.nan_rows.get(metric))
+
+
+def logged_rows(values: np.ndarray, nan_rows: np.ndarray | None) -> np.ndarray:
+    """Which rows of a metric's column carry a logged value: a number, an infinity, or a NaN
+    the line wrote (``nan_rows``); a row where the line left the metric out is the only False."""
+    logged: np.ndarray = ~np.isnan(values)
+    if nan_rows is not None and nan_rows.size:
+        logged[nan_rows] = True
+    return logged
+
 
 def _summarize(columns: Columns) -> tuple[float | None, float | None, float | None]:
     times = columns.get("time")

@@ -86,14 +86,17 @@ class Runs:
         return {run_id: dict(zip(columns, row, strict=True)) for run_id, row in zip(frame.index, values, strict=True)}
 
     def curves(self, run_id: str) -> dict[str, np.ndarray]:
-        """One run's columns as float arrays (epoch and step included), without empty ones.
+        """One run's columns as float arrays (epoch and step included), without those it never
+        logged (a metric logged only as NaN stays).
 
         The result is shared between callers (pages and reports ask for the same run again).
         """
         found = self._curves.get(run_id)
         if found is None:
-            columns = self.histories[run_id].columns
-            found = self._curves[run_id] = {k: v for k, v in columns.items() if not np.isnan(v).all()}
+            history = self.histories[run_id]
+            found = self._curves[run_id] = {
+                k: v for k, v in history.columns.items() if k in history.nan_rows or not np.isnan(v).all()
+            }
         return found
 
 

@@ -113,7 +113,7 @@ def make_run_page(
 ) -> RunPage:
     record = runs.records[run_id]
     columns = runs.curves(run_id)
-    curves = get_curves(columns, directions) if columns else []
+    curves = get_curves(columns, directions, runs.histories[run_id].nan_rows) if columns else []
     summaries = [s for s in map(summarize, curves) if s is not None]
     findings = find_findings(
         curves,
@@ -177,7 +177,7 @@ def _key_results(runs: Runs, run_id: str, directions: dict[str, Direction] | Non
     if not columns:
         return ""
     parts = []
-    for curve in get_curves(columns, directions):
+    for curve in get_curves(columns, directions, runs.histories[run_id].nan_rows):
         summary = summarize(curve)
         if summary and summary.best is not None and curve.metric.split in VALIDATION_SPLITS:
             parts.append(f"best {curve.metric.name}={format_number(summary.best)} ({curve.axis} {summary.best_at})")
