@@ -47,9 +47,10 @@ _PROSE_RULE = re.compile(r"^([ \t]*)([=-])(?=[=-]*[ \t]*$)", re.MULTILINE)
 #: In prose: admonitions (``!!!``), details (``???``) and tabs (``===``) take a class or an id from
 #: the text that follows; anywhere they appear they are text.
 _PROSE_BLOCK_MARK = re.compile(r"([!?=])(?=\1\1)")
-#: In prose: a fence that would draw a Mermaid diagram from the text is plain code.
-_PROSE_MERMAID = re.compile(r"((?:`{3,}|~{3,})[ \t]*)mermaid", re.IGNORECASE)
-_PROSE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
+#: In prose: a fence line. An opener with more than a language after it (options, attributes) is
+#: shown as text, so that where a code block starts is plain; a Mermaid fence becomes plain code.
+_PROSE_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
+_PLAIN_INFO = re.compile(r"[ \t]*\.?([\w#.+-]*)[ \t]*")
 #: In prose: a link target (after ``](`` or a reference ``]:``) with a script scheme. Browsers
 #: drop tabs and newlines inside a URL and controls before it, so those may sit between letters.
 _GAP = r"[\s\x00-\x1f]*"
@@ -111,7 +112,7 @@ def number(value: Any, digits: int = 4) -> str:
 def page_link(label: Any, page_id: Any, folder: str = "") -> Markup:
     """``[label](<folder><page_id>.md)``; only the label, as text, when ``page_id`` does not match the
     run id pattern: no folder, plan or sweep name from data ever becomes a link target."""
-    text = _one_line(label)
+    text = inline(label)
     if not isinstance(page_id, str) or len(page_id) > _RUN_ID["maxLength"] or not _PAGE_ID.fullmatch(page_id):
         return Markup(text)
     return Markup(f"[{text}]({folder}{page_id}.md)")
@@ -143,18 +144,37 @@ def prose(text: Any) -> Markup:
     """Multi-line Markdown a person wrote (notes.md, a plan's goal, hypothesis, decisions, notes).
 
     Formatting is kept: emphasis, lists, tables, code, links. Shown as text: raw HTML,
-    attribute lists, admonition, details and tab markers, setext underlines and rules, Mermaid
-    fences. Links with a script scheme lose it; headings move down two levels, under the page's
-    own; a fence left open is closed, so it cannot swallow the page below.
+    attribute lists, admonition, details and tab markers, setext underlines and rules, fence
+    options. Links with a script scheme lose it, Mermaid fences are plain code, headings move
+    down two levels, under the page's own; a fence left open is closed, so it cannot swallow
+    the page below.
     """
-    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
-    escaped = str(escape(lines)).translate(_BRACES)
+    escaped = str(escape(str(text).replace("\r\n", "\n").replace("\r", "\n").rstrip("\n"))).translate(_BRACES)
     escaped = _PROSE_BLOCK_MARK.sub(lambda m: _entity(m.group(1)), escaped)
     escaped = _PROSE_RULE.sub(lambda m: m.group(1) + _entity(m.group(2)), escaped)
     escaped = _PROSE_HEADING.sub(_demote, escaped)
-    escaped = _PROSE_MERMAID.sub(r"\1text", escaped)
     escaped = _UNSAFE_LINK.sub(_unsafe_link, escaped)
-    return Markup(escaped + _open_fence_closer(escaped))
+    lines: list[str] = []
+    fence = ""  # the indent and fence of the open code block
+    for line in escaped.split("\n"):
+        found = _PROSE_FENCE.match(line)
+        if found is not None:
+            indent, mark, info = found.groups()
+            line, fence = _fence_line(indent, mark, info, fence)
+        lines.append(line)
+    return Markup("\n".join([*lines, fence] if fence else lines))
+
+
+def _fence_line(indent: str, mark: str, info: str, fence: str) -> tuple[str, str]:
+    """A fence line of prose as it is written, and the fence open after it."""
+    if fence:
+        closes = (indent + mark).startswith(fence) and not info.strip()
+        return indent + mark + info, "" if closes else fence
+    plain = _PLAIN_INFO.fullmatch(info)
+    if plain is None:
+        return indent + _entity(mark[0]) + mark[1:] + info, ""
+    language = "text" if plain.group(1).lower() == "mermaid" else plain.group(1)
+    return indent + mark + language, indent + mark
 
 
 def _unsafe_link(match: re.Match[str]) -> str:
@@ -166,21 +186,6 @@ def _unsafe_link(match: re.Match[str]) -> str:
 def _demote(match: re.Match[str]) -> str:
     prefix, hashes, rest = match.groups()
     return f"{prefix}{'#' * min(len(hashes) + 2, 6)}{rest}{_heading_id(html.unescape(rest))}"
-
-
-def _open_fence_closer(text: str) -> str:
-    """The line that closes a fence ``text`` leaves open, or nothing."""
-    fence = ""
-    for line in text.split("\n"):
-        found = _PROSE_FENCE.match(line)
-        if found is None:
-            continue
-        mark, info = found.groups()
-        if not fence and not (mark[0] == "`" and "`" in info):
-            fence = mark
-        elif fence and mark[0] == fence[0] and len(mark) >= len(fence) and not info.strip():
-            fence = ""
-    return f"\n{fence}" if fence else ""
 
 
 def attribute(value: Any) -> Markup:
