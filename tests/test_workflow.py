@@ -26,6 +26,16 @@ def test_pull_requests_validate_check_and_summarise() -> None:
     assert steps[0]["with"]["fetch-depth"] == 0
 
 
+def test_a_pull_request_runs_untrusted_with_a_read_only_token() -> None:
+    """docs/security.md: forks' pull requests run on ``pull_request`` with no write access."""
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    assert "pull_request_target" not in workflow[True]
+    assert workflow["permissions"] == {"contents": "read"}
+    checkout = workflow["jobs"]["docs"]["steps"][0]
+    assert checkout["with"]["persist-credentials"] is False
+    assert "${{" not in "\n".join(step.get("run", "") for step in workflow["jobs"]["docs"]["steps"])
+
+
 def test_check_judges_a_commit_the_same_however_late_the_job_runs(tmp_path: Path, child_env: dict[str, str]) -> None:
     """A run that was running when its folder was committed reads as running at that commit, not
     as stalled once an hour has passed: the workflow fixes "now" to the last commit that changed

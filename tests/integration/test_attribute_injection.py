@@ -2,7 +2,7 @@
 
 Built with a real ``mkdocs build --strict`` (attr_list and md_in_html enabled, as Material
 recommends), then read in headless Chromium: no dialog, and no element carries an attribute
-that came from a run.
+that came from a run. The whole adversarial suite is in ``tests/security/test_markup_*.py``.
 """
 
 from __future__ import annotations
@@ -10,27 +10,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from tests.browser import audit_html, chromium_page
 from tests.helpers import write_run
 
 HERE = Path(__file__).resolve().parent
 NAME = "pwn {autofocus onfocus=alert(1) tabindex=1}"
 VALUE = "x\n{: onclick=alert(2) }"
 NOTES = "Fine run.\n{: onmouseover=alert(3) }\n\n*note*{onclick=alert(4)}\n"
-INJECTED = {"autofocus", "onfocus", "onclick", "onmouseover"}  # Material itself sets tabindex
-
-
-class _Attributes(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[tuple[str, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found += [(tag, name) for name, _ in attrs if name in INJECTED]
 
 
 @pytest.fixture(scope="module")
@@ -48,34 +38,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_no_attribute_from_data_in_the_built_html(site: Path) -> None:
-    page = site / "runs" / "20260101_100000_pwn.html"
-    parser = _Attributes()
-    parser.feed(page.read_text("utf-8"))
-    assert parser.found == []
-    log = _Attributes()
-    log.feed((site / "runs" / "index.html").read_text("utf-8"))
-    assert log.found == []
+    for page in ("runs/20260101_100000_pwn.html", "runs/index.html"):
+        assert audit_html((site / page).read_text("utf-8")).findings == []
 
 
 @pytest.mark.browser
 def test_the_name_reads_as_text_and_nothing_runs(site: Path) -> None:
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with chromium_page() as (page, dialogs):
         page.goto((site / "runs" / "20260101_100000_pwn.html").as_uri())
         page.wait_for_timeout(300)
         assert page.locator("h1").first.inner_text() == NAME
         page.mouse.move(200, 300)
         page.locator("article").click()
         assert dialogs == []
-        browser.close()

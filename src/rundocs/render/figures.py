@@ -108,7 +108,7 @@ def plot_curves(curves: Sequence[Curve], axis: str | None = None) -> dict[str, A
 
 
 def figure_json(spec: dict[str, Any]) -> str:
-    """The spec as compact JSON that is safe inside an HTML ``<script>`` element.
+    """The spec as compact JSON (templates put it into its ``<script>`` with ``script_json``).
 
     Arrays are written by numpy with 6 significant digits (non-finite values as gaps), which
     is what keeps thousands of figures cheap to write.
@@ -126,7 +126,7 @@ def figure_json(spec: dict[str, Any]) -> str:
     text = json.dumps(spec, separators=(",", ":"), sort_keys=True, allow_nan=False, default=encode_array)
     for placeholder, array in arrays.items():
         text = text.replace(placeholder, array, 1)
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return text
 
 
 def _array_json(values: np.ndarray) -> str:

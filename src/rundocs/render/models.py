@@ -6,7 +6,6 @@ escape.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -21,11 +20,9 @@ from rundocs.formatting import format_duration, format_number
 from rundocs.load.records import RunRecord
 from rundocs.load.runs import Runs
 from rundocs.render.figures import figure_json, plot_curves
+from rundocs.render.filters import page_title
 
 ERROR_LINE_LENGTH = 160
-#: Names made of these characters go into the browser title as they are; others are replaced
-#: by the run id, because not every site generator escapes the <title> it derives.
-_PLAIN_TITLE = re.compile(r"[A-Za-z0-9 _.,:;+=@%()/-]{1,120}")
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,7 @@ def make_run_page(
     baseline = runs.records[baseline_id] if baseline_id else None
     duration: Any = facts["duration_s"]
     return RunPage(
-        title=record.name if _PLAIN_TITLE.fullmatch(record.name) else f"Run {run_id}",
+        title=page_title(record.name, f"Run {run_id}", "Run"),
         entry=entries[run_id],
         record=record,
         axis=axes.pop() if len(axes) == 1 else (None if axes else "epoch"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,11 +17,8 @@ from rundocs.format.schema import flatten
 from rundocs.formatting import format_duration
 from rundocs.load.plans import COLOURS
 from rundocs.load.problems import Problem
+from rundocs.render.filters import mermaid_label, page_title
 
-_PLAIN_TITLE = re.compile(r"[A-Za-z0-9 _.,:;+=@%()/-]{1,120}")
-#: Mermaid reads its own entities; every character that could end a label or start markup is one.
-_MERMAID_ENTITIES = {'"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "#": "#35;", "[": "#91;", "]": "#93;",
-                     "{": "#123;", "}": "#125;", "|": "#124;", "`": "#96;", "\n": " "}  # fmt: skip
 _DIAGRAM_LABEL = 70
 _Row = TypeVar("_Row")
 
@@ -93,7 +89,7 @@ def make_phase_page(report: PhaseReport, now: datetime, problems: list[Problem])
     best_by = next(iter(report.compare_goals.items()), None)
     return PhasePage(
         report=report,
-        title=plan.title if _PLAIN_TITLE.fullmatch(plan.title) else f"Phase {plan.id}",
+        title=page_title(plan.title, f"Phase {plan.id}", "Phase"),
         rows=_first(rows, lambda row: row.state == "completed"),
         rows_total=len(rows),
         unplanned=_first(unplanned, lambda row: row.state == "completed"),
@@ -148,13 +144,14 @@ def make_decision_diagram(report: PhaseReport) -> str | None:
     lines = ["flowchart LR"]
     for index, gate in enumerate(plan.gates):
         where = f" at epoch {gate.epoch}" if gate.epoch is not None else " (best)"
-        label = _mermaid(f"{gate.metric}{where}: green {gate.green}" + (f", amber {gate.amber}" if gate.amber else ""))
+        amber = f", amber {gate.amber}" if gate.amber else ""
+        label = mermaid_label(f"{gate.metric}{where}: green {gate.green}{amber}")
         lines.append(f'  G{index}["{label}"] --> V{{"verdict"}}')
     for colour in COLOURS:
         if colour in plan.decisions:
             text = " ".join(plan.decisions[colour].split())
             short = text if len(text) <= _DIAGRAM_LABEL else text[: _DIAGRAM_LABEL - 1] + "…"
-            lines.append(f'  V -->|{colour.upper()}| D{colour}["{_mermaid(short)}"]')
+            lines.append(f'  V -->|{colour.upper()}| D{colour}["{mermaid_label(short)}"]')
     if report.verdict in plan.decisions:
         lines.append(f"  classDef taken stroke-width:4px,stroke:{_STROKES[report.verdict]}")
         lines.append(f"  class D{report.verdict} taken")
@@ -162,10 +159,6 @@ def make_decision_diagram(report: PhaseReport) -> str | None:
 
 
 _STROKES = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "pending": "#757575"}
-
-
-def _mermaid(text: str) -> str:
-    return "".join(_MERMAID_ENTITIES.get(character, character) for character in text)
 
 
 def _attempt_row(label: str, attempt: Attempt, now: datetime) -> AttemptRow:

@@ -1,8 +1,8 @@
 """What the site says about what it could not read or render: the problems page and its links,
 and the error page that stands in for a page whose rendering raised.
 
-Every path and message here is untrusted data: templates escape it with ``cell``; anchors
-are hashes of folder names, so no data ever reaches an attribute.
+Every path and message here is untrusted data: templates escape it with the filter of its
+context (``cell``, ``inline``); anchors are hashes of folder names, so no data ever reaches an attribute.
 """
 
 from __future__ import annotations

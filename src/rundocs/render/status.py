@@ -8,7 +8,7 @@ from typing import Any
 from rundocs.analyse.phases import PhaseReport, report_phase
 from rundocs.load.plans import Plan
 from rundocs.load.runs import Runs
-from rundocs.render.filters import cell
+from rundocs.render.filters import cell, code_span, inline
 
 _STATES = ("running", "stalled", "failed", "interrupted", "completed")
 
@@ -84,11 +84,11 @@ def format_markdown(status: Status) -> str:
     totals = ", ".join(f"{count} {state}" for state, count in status.runs.items())
     lines += ["", f"Runs: {sum(status.runs.values())}" + (f" ({totals})" if totals else "") + "."]
     if status.since is not None:
-        lines += ["", f"### Since `{cell(status.since)}`", ""]
+        lines += ["", f"### Since {code_span(status.since)}", ""]
         changed = [
             *(f"- new run {cell(label)}" for label in status.new_runs),
             *(f"- finished {cell(label)}" for label in status.finished_runs),
-            *(f"- {cell(change)}" for change in status.changes),
+            *(f"- {inline(change)}" for change in status.changes),
         ]
         lines += changed or ["No change."]
     return "\n".join(lines) + "\n"

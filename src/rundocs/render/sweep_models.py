@@ -76,7 +76,7 @@ def summarize_sweep(page: SweepPage) -> SweepSummary:
 
 def sweep_slug(name: str) -> str:
     """A file name for a sweep: its name when plain, else a readable part and a short hash."""
-    plain = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:60]
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._")[:60]
     if plain == name:
         return name
     return f"{plain or 'sweep'}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
