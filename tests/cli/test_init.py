@@ -118,3 +118,11 @@ def test_force_writes_only_the_skeleton_files(tmp_path: Path) -> None:
         "plans/mine.yaml",
         "train.py",
     ]
+
+
+def test_the_docs_show_the_mkdocs_yml_that_init_writes() -> None:
+    root = Path(__file__).resolve().parents[2]
+    written = (root / "src" / "rundocs" / "site" / "skeleton" / "mkdocs.yml").read_text("utf-8")
+    assert f"The one `rundocs init` writes:\n\n```yaml\n{written}```\n" in (root / "docs" / "site.md").read_text(
+        "utf-8"
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from rundocs.atomic import replace_file
 from rundocs.exceptions import RundocsError
@@ -27,7 +28,7 @@ class Change:
     is the unified diff of a replaced text file (empty when the old one could not be read as text)."""
 
     path: str
-    action: str
+    action: Literal["created", "replaced", "unchanged"]
     diff: str = ""
 
 
@@ -37,10 +38,12 @@ def get_skeleton() -> dict[str, bytes]:
 
     def walk(folder: Traversable, prefix: PurePosixPath) -> None:
         for entry in folder.iterdir():
+            if entry.name == "__pycache__":  # bytecode of train.py and noxfile.py, once installed
+                continue
             name = "." + entry.name.removeprefix(_DOT) if entry.name.startswith(_DOT) else entry.name
             if entry.is_dir():
                 walk(entry, prefix / name)
-            elif name != "__pycache__" and not name.endswith(".pyc"):
+            else:
                 found[(prefix / name).as_posix()] = entry.read_bytes()
 
     walk(files("rundocs.site").joinpath("skeleton"), PurePosixPath())

@@ -12,13 +12,14 @@ import numpy as np
 import rundocs
 
 EPOCHS = 10
+FEATURES = 8
 
 
 def make_data(seed: int = 0) -> tuple[np.ndarray, ...]:
-    """800 points in 8 dimensions, labelled by a noisy linear rule: 600 to train, 200 to validate."""
+    """800 points in FEATURES dimensions, labelled by a noisy linear rule: 600 to train, 200 to validate."""
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(800, 8))
-    y = (x @ rng.normal(size=8) + rng.normal(scale=0.8, size=800) > 0).astype(float)
+    x = rng.normal(size=(800, FEATURES))
+    y = (x @ rng.normal(size=FEATURES) + rng.normal(scale=0.8, size=800) > 0).astype(float)
     return x[:600], y[:600], x[600:], y[600:]
 
 
@@ -34,7 +35,7 @@ def train(lr: float, seed: int) -> None:
     rng = np.random.default_rng(seed)
     config = {"lr": lr, "seed": seed, "batch_size": 32, "epochs": EPOCHS}
     with rundocs.Run(f"lr{lr}_s{seed}", phase="baseline", sweep="lr", config=config, epochs=EPOCHS) as run:
-        w = rng.normal(scale=0.1, size=x.shape[1])
+        w = rng.normal(scale=0.1, size=FEATURES)
         for epoch in range(1, EPOCHS + 1):
             for batch in np.array_split(rng.permutation(len(x)), len(x) // 32):
                 p = 1 / (1 + np.exp(-(x[batch] @ w)))
