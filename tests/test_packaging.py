@@ -24,12 +24,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_wheel_carries_schemas_templates_and_types(wheel: Path) -> None:
+def test_wheel_carries_schemas_templates_skeleton_and_types(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
         "rundocs/format/schemas/run.schema.json",
         "rundocs/format/schemas/metrics.schema.json",
         "rundocs/render/templates/experiment_log.md.j2",
+        "rundocs/site/skeleton/mkdocs.yml",  # what rundocs init writes, dotfiles included
+        "rundocs/site/skeleton/dot-gitignore",
+        "rundocs/site/skeleton/dot-github/workflows/docs.yml",
         "rundocs/py.typed",
     ):
         assert needed in names

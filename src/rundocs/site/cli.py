@@ -226,6 +226,21 @@ def status(runs_dir: Path, plans_dir: Path, output: str, since: str | None) -> N
         click.echo(format_markdown(summary), nl=False)
 
 
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the skeleton's files where they exist (and show what changes).")
+def init(directory: Path, force: bool) -> None:
+    """Write a project skeleton into DIRECTORY: mkdocs.yml, an example train.py and plans/baseline.yaml,
+    .gitignore, a CI workflow and a noxfile. Exit 1 without writing anything if one of them exists."""
+    from rundocs.site.scaffold import write_skeleton
+
+    for change in write_skeleton(directory, force=force):
+        click.echo(f"{change.action}: {(directory / change.path).as_posix()}")
+        click.echo(change.diff, nl=False)
+    where = "" if directory == Path(".") else f"cd {directory.as_posix()} && "
+    click.echo(f"next: {where}python train.py && rundocs build && mkdocs build --strict")
+
+
 @cli.group(name="import")
 def import_() -> None:
     """Turn runs recorded by other tools into run folders."""
