@@ -79,11 +79,26 @@ def test_a_relaunched_run_links_its_relaunch_and_the_relaunch_links_back(tmp_pat
     pages = site(tmp_path)
     assert "Relaunched as [again](again.md)" in pages["runs/dead.md"]
     assert "Relaunch of [dead](dead.md)." in pages["runs/again.md"]
-    assert "relaunched as [again](again.md)" in pages["runs/index.md"]
+    assert '<span class="rd-badge rd-relaunched">relaunched</span> as [again](again.md)' in pages["runs/index.md"]
+    assert "This attempt recorded the status `failed`." in pages["runs/dead.md"]
     assert (
         "Relaunch of [later](later.md)" in pages["runs/zzz_started_after.md"]
         and "Relaunch of" not in pages["runs/later.md"]
     )
+
+
+def test_an_attempt_killed_before_it_could_record_its_end_reads_relaunched_not_running(tmp_path: Path) -> None:
+    """SIGKILL leaves ``status: running`` with a recent heartbeat: once relaunched, every page
+    calls it relaunched (the log, its run page, the home page's counts), never running."""
+    write_run(tmp_path / "runs", "killed", [{"epoch": 1, "val_loss": 1.0}], status="running", ended_at=None,
+              updated_at="2026-01-02T11:58:00+00:00")  # fmt: skip
+    write_run(tmp_path / "runs", "again", [{"epoch": 1, "val_loss": 0.9}], restarts="killed", status="running",
+              ended_at=None, started_at="2026-01-02T11:59:00+00:00",
+              updated_at="2026-01-02T11:59:30+00:00")  # fmt: skip
+    pages = site(tmp_path)
+    assert '<span class="rd-badge rd-relaunched">relaunched</span> as [again]' in pages["runs/index.md"]
+    assert pages["runs/killed.md"].count("rd-badge rd-running") == 0
+    assert "2 runs: 1 running, 1 relaunched." in pages["index.md"]
 
 
 PLAN_WITH_BASELINE = """

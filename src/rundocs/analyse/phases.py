@@ -18,6 +18,7 @@ from rundocs.analyse.curves import VALIDATION_SPLITS, get_curves
 from rundocs.analyse.gates import GateResult, Verdict, evaluate_gates, worst
 from rundocs.analyse.names import Direction
 from rundocs.analyse.rules import Relaunches, best_index, pick_best, resolve_direction, run_epochs_done
+from rundocs.analyse.state import shown_state
 from rundocs.load.plans import ExpectedRun, Plan
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, Unreadable
@@ -239,7 +240,7 @@ def _attempt(runs: Runs, facts: Mapping[str, Any], run_id: str, relaunches: Rela
     return Attempt(
         run_id=run_id,
         name=record.name,
-        state="relaunched" if relaunch else state,
+        state=shown_state(state, relaunch is not None),
         last_epoch=last,
         planned_epochs=record.epochs,
         latest=_latest_value(runs, run_id),

@@ -24,3 +24,10 @@ def derive_states(runs: pd.DataFrame, now: datetime, stalled_after: timedelta) -
     silent = (pd.Timestamp(now) - runs["last_activity"]).dt.total_seconds().to_numpy()
     stalled = (runs["status"] == "running").to_numpy() & (silent > allowed)
     return pd.Series(np.where(stalled, "stalled", runs["status"]), index=runs.index, name="state")
+
+
+def shown_state(state: str, relaunched: bool) -> str:
+    """What every page calls a run: ``relaunched`` once a later run relaunched it, whatever it
+    recorded (an attempt killed with SIGKILL still reads ``running`` until it stalls), else its
+    state. Its run page says what it recorded."""
+    return "relaunched" if relaunched else state

@@ -16,6 +16,7 @@ from rundocs.analyse.baseline import ConfigRow, diff_config
 from rundocs.analyse.curves import VALIDATION_SPLITS, MetricSummary, find_findings, get_curves, summarize, x_axis_name
 from rundocs.analyse.names import Direction
 from rundocs.analyse.rules import Relaunches, run_epochs_done
+from rundocs.analyse.state import shown_state
 from rundocs.formatting import format_duration, format_number
 from rundocs.load.records import RunRecord
 from rundocs.load.runs import Runs
@@ -92,7 +93,7 @@ def make_log_entry(
         date=record.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
         kind=record.kind,
         phase=record.phase,
-        state=str(facts["state"]),
+        state=shown_state(str(facts["state"]), facts.get("relaunched_as") is not None),
         progress=progress(runs, run_id, run_epochs_done(runs, run_id, facts["relaunches"])),
         results=_key_results(runs, run_id, directions),
         error=_error_line(record, None if pd.isna(last) else int(last)),

@@ -25,6 +25,7 @@ from rundocs.analyse.baseline import find_baselines
 from rundocs.analyse.names import Direction
 from rundocs.analyse.phases import _matches, phase_inputs, phase_members, report_phase
 from rundocs.analyse.rules import Relaunches
+from rundocs.analyse.state import shown_state
 from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep, sweep_members
 from rundocs.load.plans import Plan, SweepSpec
 from rundocs.load.problems import Problem
@@ -482,8 +483,9 @@ def _split_log(order: list[str], runs: Runs) -> tuple[list[str], dict[_Archive, 
 
 
 def _counts(runs: Runs) -> dict[str, Any]:
-    states = runs.runs["state"].value_counts() if not runs.runs.empty else pd.Series(dtype=int)
-    order = ["running", "stalled", "failed", "interrupted", "completed"]
+    relaunched = Relaunches(runs.records).restarted_by
+    states = pd.Series([shown_state(s, r in relaunched) for r, s in runs.states.items()], dtype=object).value_counts()
+    order = ["running", "stalled", "failed", "interrupted", "relaunched", "completed"]
     return {"total": len(runs.runs), "states": [(s, int(states[s])) for s in order if s in states]}
 
 
