@@ -428,3 +428,11 @@ def test_a_relaunch_resuming_from_a_checkpoint_counts_the_epochs_of_its_chain(tm
     relaunches = Relaunches(runs.records)
     assert run_epochs_done(runs, "b", relaunches) == 10
     assert run_epochs_done(runs, "a", relaunches) == 4
+
+
+def test_an_equality_gate_without_an_epoch_reads_and_says_the_last_value(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "ra", epochs({"val_acc": [0.5, 0.2]}), name="a", phase="p")
+    plan = "title: E\ngates:\n  - {metric: val_acc, green: '== 0.2'}\n  - {metric: val_acc, green: '>= 0.5'}\n"
+    equal, best = phase(tmp_path, plan).gates
+    assert (equal.reads, equal.observed, equal.colour) == ("last", 0.2, "green")
+    assert (best.reads, best.observed, best.colour) == ("best", 0.5, "green")

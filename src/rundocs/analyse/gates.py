@@ -30,6 +30,17 @@ class GateResult:
     colour: Verdict
     note: str
 
+    @property
+    def reads(self) -> str:
+        """Where the gate reads the run: ``epoch 3``, or ``best``/``last`` over the run (``reading``)."""
+        return f"epoch {self.gate.epoch}" if self.gate.epoch is not None else reading(self.gate)
+
+
+def reading(gate: Gate) -> str:
+    """What a gate without an epoch reads over the run: the last value for ``==``, else the best
+    in the direction its green threshold asks for."""
+    return "last" if gate.green.op == "==" else "best"
+
 
 def evaluate_gates(plan: Plan, runs: Runs, members: list[str], relaunches: Relaunches) -> list[GateResult]:
     """Each gate on the effective attempt of every train run that logs its metric (a dead attempt
@@ -148,7 +159,7 @@ _OP_DIRECTION: dict[str, Direction] = {">=": "max", ">": "max", "<=": "min", "<"
 def _gate_pick(values: np.ndarray, gate: Gate) -> int:
     """The value a best-over-the-run gate reads: the best in the direction the green threshold
     asks for (``rules.best_index``), the last for ``==`` or when no value is finite."""
-    direction = _OP_DIRECTION.get(gate.green.op)
+    direction = _OP_DIRECTION.get(gate.green.op) if reading(gate) == "best" else None
     index = best_index(values, direction) if direction else None
     return len(values) - 1 if index is None else index
 

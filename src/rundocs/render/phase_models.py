@@ -11,7 +11,7 @@ from math import isfinite
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rundocs.analyse.gates import GateResult
+from rundocs.analyse.gates import GateResult, reading
 from rundocs.analyse.phases import Attempt, CompareRow, PhaseReport
 from rundocs.format.schema import flatten
 from rundocs.formatting import format_duration
@@ -143,7 +143,7 @@ def make_decision_diagram(report: PhaseReport) -> str | None:
         return None
     lines = ["flowchart LR"]
     for index, gate in enumerate(plan.gates):
-        where = f" at epoch {gate.epoch}" if gate.epoch is not None else " (best)"
+        where = f" at epoch {gate.epoch}" if gate.epoch is not None else f" ({reading(gate)})"
         amber = f", amber {gate.amber}" if gate.amber else ""
         label = mermaid_label(f"{gate.metric}{where}: green {gate.green}{amber}")
         lines.append(f'  G{index}["{label}"] --> V{{"verdict"}}')
