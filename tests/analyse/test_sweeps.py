@@ -148,19 +148,25 @@ def test_nan_and_infinities_never_win_a_sweep_a_level_or_a_mean(tmp_path: Path, 
     summary_run(tmp_path, "inf", cheat, 1, config={"lr": 2, "seed": 1})
     summary_run(tmp_path, "ok", 0.3, 2, config={"lr": 1, "seed": 2})
     summary_run(tmp_path, "worse", 0.2 if goal == "max" else 0.4, 3, config={"lr": 3, "seed": 1})
+    summary_run(tmp_path, "worse2", 0.2 if goal == "max" else 0.4, 4, config={"lr": 3, "seed": 2})
+    summary_run(tmp_path, "single", 0.9 if goal == "max" else 0.1, 5, config={"lr": 4, "seed": 1})
     report = sweep(tmp_path, metric="val_loss", goal=goal)
 
-    assert report.best_run == "ok" and report.best is not None and report.best.score == 0.3
-    assert [s.run_id for s in report.ranked()][:2] == ["ok", "worse"]  # non-finite scores rank last
+    assert (
+        report.best_run == "single" and report.best is not None and report.best.score == (0.9 if goal == "max" else 0.1)
+    )
+    assert [s.run_id for s in report.ranked()][:4] == ["single", "ok", "worse", "worse2"]  # non-finite scores last
     levels = {row.label: row for row in report.levels if row.dimension == "lr"}
-    assert levels["1"].is_best and not levels["2"].is_best
+    assert levels["4"].is_best and not levels["2"].is_best
     best_in_1 = levels["1"].best
     assert best_in_1 is not None and best_in_1.run_id == "ok"  # not the NaN run of the same value
     assert levels["2"].best is None  # its only run scored an infinity: no best value
     means = {c.settings: c for c in report.configs}
     # NaN left out of the mean, and counted out: a configuration with a diverged seed is not best on the mean
     assert (means[(("lr", 1),)].mean, means[(("lr", 1),)].scored) == (0.3, 1) and not means[(("lr", 1),)].is_best_mean
-    assert means[(("lr", 3),)].is_best_mean
+    # best on the mean: among configurations run more than once (lr=4 ran once), their std exact
+    assert means[(("lr", 3),)].is_best_mean and means[(("lr", 3),)].std == 0.0
+    assert not means[(("lr", 4),)].is_best_mean
     assert (("lr", 2),) not in means
 
 

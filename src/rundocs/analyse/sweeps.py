@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
@@ -259,6 +261,18 @@ def _levels(
     return [dataclasses.replace(row, is_best=row is winner) for row in rows]
 
 
+def _mean_and_std(values: list[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation, computed exactly and rounded once (three equal
+    scores have a standard deviation of 0, not 3e-17); None for one value."""
+    mean = float(sum(map(Fraction, values)) / len(values))
+    if len(values) < 2:
+        return mean, None
+    try:
+        return mean, statistics.stdev(values)
+    except OverflowError:  # a spread of huge values past what a double holds
+        return mean, math.inf
+
+
 def _config_stats(
     settings: Mapping[str, Mapping[str, Any]], scores: Mapping[str, RunScore], dimensions: Sequence[str], goal: Goal
 ) -> list[ConfigStats]:
@@ -268,18 +282,15 @@ def _config_stats(
     stats = []
     for ids in groups.values():
         # an ended run's finite score: a running run's is provisional, as for the best run
-        values = np.array(
-            [v for i in ids if (v := scores[i].score) is not None and math.isfinite(v) and not scores[i].running]
-        )
-        if not values.size:
+        values = [v for i in ids if (v := scores[i].score) is not None and math.isfinite(v) and not scores[i].running]
+        if not values:
             continue
-        with np.errstate(all="ignore"):  # huge values: an infinite mean ranks nowhere
-            std = float(values.std(ddof=1)) if values.size > 1 else None
-            mean, low, high = float(values.mean()), float(values.min()), float(values.max())
+        mean, std = _mean_and_std(values)
         shown = tuple((d, settings[ids[0]].get(d)) for d in dimensions)
-        stats.append(ConfigStats(shown, tuple(ids), int(values.size), mean, std, low, high, is_best_mean=False))
-    # a configuration one of whose seeds diverged, has no value or still runs cannot be best on the mean
-    winner = pick_best(((s, s.mean) for s in stats if s.scored == len(s.run_ids)), goal)
+        stats.append(ConfigStats(shown, tuple(ids), len(values), mean, std, min(values), max(values), False))
+    # only a configuration run more than once has a mean to speak of; one whose seed has no finite
+    # value or still runs cannot be best on the mean (its mean would hide that)
+    winner = pick_best(((s, s.mean) for s in stats if s.scored == len(s.run_ids) > 1), goal)
     marked = [dataclasses.replace(s, is_best_mean=s is winner) for s in stats]
     return sorted(marked, key=lambda s: (not s.is_best_mean, rank_key(s.mean, goal)))
 
