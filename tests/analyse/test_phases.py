@@ -395,8 +395,9 @@ def test_gates_equal_a_naive_reading_of_the_raw_lines(
     before = [value for index, row in enumerate(rows) if reached and index <= reached[-1] for value in
               ([float(row["val_acc"])] if "val_acc" in row else [])]  # fmt: skip
     expected = at_epoch[-1] if at_epoch else (math.nan if before and math.isnan(before[-1]) else None)
-    finite = [value for _, value in logged if math.isfinite(value)]
-    best = max(finite) if finite else logged[-1][1]
+    per_epoch = {epoch: value for epoch, value in logged}  # one value an epoch: its last line
+    finite = [value for value in per_epoch.values() if math.isfinite(value)]
+    best = max(finite) if finite else list(per_epoch.values())[-1]
     epoch_gate, best_gate = gates
     assert epoch_gate.colour == naive_colour(expected, running)
     assert same(epoch_gate.observed, expected)
@@ -436,3 +437,25 @@ def test_an_equality_gate_without_an_epoch_reads_and_says_the_last_value(tmp_pat
     equal, best = phase(tmp_path, plan).gates
     assert (equal.reads, equal.observed, equal.colour) == ("last", 0.2, "green")
     assert (best.reads, best.observed, best.colour) == ("best", 0.5, "green")
+
+
+def test_a_relaunch_resumed_from_a_checkpoint_continues_its_attempts_curve(tmp_path: Path) -> None:
+    """Killed after epoch 3 (val_loss 0.3, 0.2, 0.1), resumed at epoch 4 (0.5 each): the chain's
+    best is 0.1 at epoch 3, for the best-over-the-run gate, the comparison and the sweep alike."""
+    from rundocs.analyse.sweeps import report_sweep
+
+    runs = tmp_path / "runs"
+    write_run(runs, "a1", epochs({"val_loss": [0.3, 0.2, 0.1]}), name="a", sweep="s", status="interrupted",
+              started_at=at(300), epochs=6)  # fmt: skip
+    resumed = [{"epoch": e, "time": 60.0 * e, "val_loss": 0.5} for e in (4, 5, 6)]
+    write_run(runs, "a2", resumed, name="a", sweep="s", restarts="a1", started_at=at(200), epochs=6)
+    plan = "title: R\nruns: [{name: a}]\ngates: [{metric: val_loss, green: '<= 0.2'}]\n"
+    plan += "compare: {metrics: {val_loss: min}}\n"
+    report = phase(tmp_path, plan)
+    (gate,) = report.gates
+    assert (gate.run_id, gate.observed, gate.at_epoch, gate.colour) == ("a2", 0.1, 3, "green")
+    assert report.comparison[0].values["val_loss"] == 0.1
+    loaded = rundocs.load_runs(runs, now=NOW)
+    sweep = report_sweep("s", list(loaded.records), loaded)
+    assert sweep.best_run == "a2" and sweep.best is not None and (sweep.best.score, sweep.best.best_epoch) == (0.1, 3)
+    assert (sweep.best.final, sweep.best.final_epoch) == (0.5, 6)

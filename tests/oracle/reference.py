@@ -70,6 +70,13 @@ class Run:
             return on_epochs
         return [(row["step"], number(row[metric])) for row in self.rows if "step" in row and metric in row]
 
+    def curve(self, metric: str) -> list[tuple[int, float]]:
+        """One point per x, in x order: the last line logged at that x (how every page reads it)."""
+        last: dict[int, float] = {}
+        for x, value in self.points(metric):
+            last[x] = value
+        return sorted(last.items())
+
     def logs(self, metric: str) -> bool:
         return any(metric in row for row in self.rows)
 
@@ -136,6 +143,19 @@ def attempts(runs: dict[str, Run], run_id: str) -> list[str]:
             break
         found.append(attempt.id)
         current = attempt
+    return found
+
+
+def chain_curve(runs: dict[str, Run], run_id: str, metric: str) -> list[tuple[int, float]]:
+    """The metric over ``run_id`` and the attempts it relaunches: its own points, then each earlier
+    attempt's points before the first x of the attempts after it (a resumed relaunch continues)."""
+    found: list[tuple[int, float]] = []
+    cutoff = math.inf
+    for attempt in attempts(runs, run_id):
+        curve = runs[attempt].curve(metric)
+        found = [(x, value) for x, value in curve if x < cutoff] + found
+        if curve:
+            cutoff = min(cutoff, curve[0][0])
     return found
 
 
@@ -206,7 +226,7 @@ def gate_results(phase: str, plan: dict[str, Any], runs: dict[str, Run], now: da
         metric = gate["metric"]
         judged = [i for i in train if any(runs[a].logs(metric) for a in attempts(runs, i))]
         if judged:
-            results += [(i, gate_key(gate), _judge_train(gate, runs[i], now)) for i in judged]
+            results += [(i, gate_key(gate), _judge_train(gate, runs, i, now)) for i in judged]
             continue
         for i in evals:
             run = runs[i]
@@ -217,10 +237,11 @@ def gate_results(phase: str, plan: dict[str, Any], runs: dict[str, Run], now: da
     return results
 
 
-def _judge_train(gate: dict[str, Any], run: Run, now: datetime) -> str | None:
+def _judge_train(gate: dict[str, Any], runs: dict[str, Run], run_id: str, now: datetime) -> str | None:
     """A run still running is pending; one that ended without the value it needs is red."""
+    run = runs[run_id]
     state = run.state(now)
-    points = run.points(gate["metric"])
+    points = chain_curve(runs, run_id, gate["metric"])
     if gate.get("epoch") is not None:
         at = [value for x, value in points if x == gate["epoch"]]
         if at:
@@ -269,7 +290,7 @@ def winner(ids: list[str], metric: str, goal: str, runs: dict[str, Run]) -> str 
     for run_id in ids:
         if runs[run_id].status == "running":
             continue
-        found = best(runs[run_id].points(metric), goal)
+        found = best(chain_curve(runs, run_id, metric), goal)
         if found is not None and (chosen is None or (found[1] < chosen[1] if goal == "min" else found[1] > chosen[1])):
             chosen = (run_id, found[1])
     return chosen[0] if chosen else None
@@ -301,7 +322,7 @@ def seed_stats(
     stats = {}
     for members_ in groups.values():
         ended = [i for i in members_ if runs[i].status != "running"]
-        bests = [found[1] for i in ended if (found := best(runs[i].points(metric), goal)) is not None]
+        bests = [found[1] for i in ended if (found := best(chain_curve(runs, i, metric), goal)) is not None]
         if bests:
             stats[frozenset(members_)] = (_mean(bests), _sample_std(bests))
     return stats

@@ -182,7 +182,7 @@ def test_best_values_equal_the_reference(project: ProjectSpec) -> None:
             continue  # left out: test_every_run_is_listed_or_named says so
         summaries = {s.metric.name: s for s in page.summaries}
         for metric in METRICS:
-            points = run.points(metric)
+            points = run.curve(metric)
             if not points:
                 continue
             assert metric in summaries, f"{spec.folder}: {metric} logged on {len(points)} lines, not in Results"

@@ -15,6 +15,7 @@ from rundocs.analyse.names import Direction, MetricName, parse_metric_name
 from rundocs.analyse.rules import best_point, last_per_x, metric_axis, resolve_direction
 from rundocs.formatting import format_number as fmt
 from rundocs.load.metrics import logged_rows
+from rundocs.load.runs import Runs
 
 VALIDATION_SPLITS = ("val", "valid", "validation")
 #: Relative changes smaller than this are noise, not a trend.
@@ -79,6 +80,33 @@ def get_curves(
         metric = parse_metric_name(name)._replace(direction=resolve_direction(name, overrides=directions))
         curves.append(Curve(metric, x, y, axis.name))
     return curves
+
+
+def chain_curve(runs: Runs, chain: list[str], metric: str) -> Curve | None:
+    """One metric over a relaunch chain (``rules.Relaunches.chain``, first attempt to last): the
+    last attempt's points, then each earlier attempt's points before the first x of the attempts
+    after it. A relaunch resumed from a checkpoint continues its attempt's curve (epochs 1-3, then
+    4-6); one that starts over replaces it. None when no attempt logged the metric."""
+    pieces: list[Curve] = []
+    cutoff = np.inf
+    for run_id in reversed(chain):
+        columns = runs.curves(run_id)
+        if metric not in columns:
+            continue
+        curve = get_curves({k: columns[k] for k in (metric, "epoch", "step") if k in columns},
+                           nan_rows=runs.histories[run_id].nan_rows)[0]  # fmt: skip
+        if pieces and curve.axis != pieces[0].axis:
+            continue  # logged on another axis: its points cannot be placed on this curve
+        keep = curve.x < cutoff
+        pieces.append(curve if keep.all() else curve._replace(x=curve.x[keep], y=curve.y[keep]))
+        if curve.x.size:
+            cutoff = min(cutoff, float(curve.x.min()))
+    if not pieces:
+        return None
+    if len(pieces) == 1:
+        return pieces[0]
+    pieces.reverse()
+    return pieces[-1]._replace(x=np.concatenate([p.x for p in pieces]), y=np.concatenate([p.y for p in pieces]))
 
 
 def summarize(curve: Curve) -> MetricSummary | None:

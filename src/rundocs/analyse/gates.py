@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from rundocs.analyse.curves import chain_curve
 from rundocs.analyse.names import Direction
 from rundocs.analyse.rules import Relaunches, best_index
 from rundocs.load.plans import Gate, Plan
@@ -77,12 +78,10 @@ def _judge(gate: Gate, runs: Runs, run_id: str, chain: list[str]) -> GateResult:
     elif gate.epoch is not None:
         observed = _chain_at_epoch(runs, chain, gate.metric, gate.epoch)
         at = gate.epoch if observed is not None else None
-    elif _logs(runs, run_id, gate.metric):
-        values = history.columns[gate.metric]
-        rows = np.flatnonzero(history.logged(gate.metric))
-        index = rows[_gate_pick(values[rows], gate)]
-        observed = float(values[index])
-        at = int(epochs[index]) if epochs is not None and not math.isnan(epochs[index]) else None
+    elif (curve := chain_curve(runs, chain, gate.metric)) is not None and curve.y.size:
+        index = _gate_pick(curve.y, gate)  # over the chain: a resumed relaunch continues its attempt
+        observed = float(curve.y[index])
+        at = int(curve.x[index]) if curve.axis == "epoch" else None
         if running:
             return GateResult(run_id, gate, observed, at, "pending", "best so far; judged when the run ends")
     if observed is None:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rundocs.analyse.curves import VALIDATION_SPLITS, get_curves
+from rundocs.analyse.curves import VALIDATION_SPLITS, chain_curve, get_curves
 from rundocs.analyse.gates import GateResult, Verdict, evaluate_gates, worst
 from rundocs.analyse.names import Direction
 from rundocs.analyse.rules import Relaunches, best_index, pick_best, resolve_direction, run_epochs_done
@@ -292,7 +292,8 @@ def _compare(
     evals = relaunches.effective_only(r for r in members if records[r].kind == "eval")
     values: dict[str, dict[str, float | None]] = {}
     for run_id in train:
-        row = {metric: _model_value(runs, run_id, metric, goal, evals) for metric, goal in goals.items()}
+        chain = relaunches.chain(run_id)
+        row = {metric: _model_value(runs, run_id, metric, goal, evals, chain) for metric, goal in goals.items()}
         values[run_id] = row
     problems = []
     baseline = compare_baseline(plan, records, relaunches)
@@ -313,9 +314,11 @@ def _delta(value: float | None, base: float | None) -> float | None:
     return value - base if value is not None and base is not None else None
 
 
-def _model_value(runs: Runs, run_id: str, metric: str, goal: Direction, evals: list[str]) -> float | None:
+def _model_value(
+    runs: Runs, run_id: str, metric: str, goal: Direction, evals: list[str], chain: list[str]
+) -> float | None:
     """An eval run's number for the model first, else the run's summary, else its best logged
-    value in the plan's direction (``rules.best_index``)."""
+    value in the plan's direction (``rules.best_index``) over its relaunch ``chain``."""
     for eval_id in reversed(evals):
         record = runs.records[eval_id]
         if run_id in record.evaluates:
@@ -327,9 +330,9 @@ def _model_value(runs: Runs, run_id: str, metric: str, goal: Direction, evals: l
     record = runs.records[run_id]
     if metric in record.summary:
         return record.summary[metric]
-    values = runs.curves(run_id).get(metric)
-    index = best_index(values, goal) if values is not None else None
-    return None if index is None or values is None else float(values[index])
+    curve = chain_curve(runs, chain, metric)
+    index = best_index(curve.y, goal) if curve is not None else None
+    return None if index is None or curve is None else float(curve.y[index])
 
 
 def _missing(value: Any) -> bool:

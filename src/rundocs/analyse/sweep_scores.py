@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rundocs.analyse.curves import get_curves
+from rundocs.analyse.curves import chain_curve
 from rundocs.analyse.names import Direction
 from rundocs.analyse.rules import Relaunches, best_index, run_epochs_done
 from rundocs.load.records import RunRecord
@@ -68,9 +68,7 @@ def rank_key(value: float | None, goal: Direction) -> tuple[bool, float]:
 
 def score_run(runs: Runs, run_id: str, metric: str, goal: Direction, relaunches: Relaunches) -> RunScore:
     record = runs.records[run_id]
-    columns = runs.curves(run_id)
-    curves = get_curves(columns, nan_rows=runs.histories[run_id].nan_rows) if columns else []
-    curve = next((c for c in curves if c.metric.name == metric), None)
+    curve = chain_curve(runs, relaunches.chain(run_id), metric)  # a resumed relaunch continues its attempt
     epochs = run_epochs_done(runs, run_id, relaunches)
     stopped = "pruned" in record.tags or bool(
         record.epochs and epochs is not None and epochs < record.epochs and record.status != "running"
