@@ -18,6 +18,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 _SCHEMES = "|".join(r"\s*".join(scheme) for scheme in ("javascript", "vbscript", "data"))
 SCRIPT_URL = re.compile(rf"^[\x00-\x20]*(?:{_SCHEMES})\s*:", re.IGNORECASE)
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background"}
+#: What hostile test data puts in a style (a handler, a 90px font) or a link (a phishing host):
+#: an element whose style or link holds one was made by data.
+DATA_STYLES = ("alert", "90px")
+DATA_HOST = "evil.example"
 #: Dispatched to every element but plotly's own (thousands, with costly handlers): a handler
 #: that came from data would run and open a dialog.
 POKE_ELEMENTS = """() => {
@@ -65,9 +69,9 @@ class Audit(HTMLParser):
         for name, value in attributes.items():
             if name.startswith("on") or name in ("autofocus", "srcdoc", "formaction"):
                 self.findings.append(f"<{tag} {name}={value!r}>")
-            if name in URL_ATTRIBUTES and SCRIPT_URL.match(value):
+            if name in URL_ATTRIBUTES and (SCRIPT_URL.match(value) or DATA_HOST in value):
                 self.findings.append(f"<{tag} {name}={value!r}>")
-            if name == "style" and "alert" in value:
+            if name == "style" and any(marker in value for marker in DATA_STYLES):
                 self.findings.append(f"<{tag} style={value!r}>")
         if "id" in attributes:
             self.ids.append(attributes["id"])

@@ -76,3 +76,24 @@ def test_per_step_and_per_epoch_curves_get_their_own_panels_and_axes(tmp_path: P
     layout = spec["layout"]
     assert [layout[k]["title"]["text"] for k in ("xaxis", "xaxis2", "xaxis3")] == ["epoch", "step", "epoch"]
     assert "matches" not in layout["xaxis2"] and layout["xaxis3"]["matches"] == "x"  # steps never zoom with epochs
+
+
+def test_every_figure_string_is_escaped_for_plotly_but_parcoords_ticks(tmp_path: Path) -> None:
+    hostile = '<a href="https://evil.example">$x$ & y</a>'
+    escaped = '&lt;a href="https://evil.example"&gt;&#36;x&#36; &amp; y&lt;/a&gt;'  # plotly shows it as written
+    for index, value in enumerate([hostile, "plain", hostile]):
+        rows = [{"epoch": e, "val_loss": 1 / e + index} for e in (1, 2)]
+        write_run(tmp_path, f"r{index}", rows, name=hostile, sweep="s", config={hostile: value, "lr": index})
+    runs = rundocs.load_runs(tmp_path)
+    report = report_sweep("s", group_sweeps(runs)["s"], runs, metric="val_loss", goal="min")
+    specs = [plot_sweep_curves(report, runs, hostile), plot_best_by_level(report, hostile), plot_parallel(report)]
+    curves, boxes, parallel = (json.loads(figure_json(spec or {})) for spec in specs)
+    assert {trace["hovertext"] for trace in curves["data"]} == {escaped}
+    assert [(trace["name"], trace["type"]) for trace in boxes["data"]] == [(escaped, "box"), ("plain", "box")]
+    assert boxes["layout"]["xaxis"] == {"title": {"text": escaped}, "type": "category"}
+    dimension = parallel["data"][0]["dimensions"][0]
+    assert (dimension["label"], dimension["ticktext"]) == (escaped, [hostile, "plain"])  # drawn as plain text
+    del dimension["ticktext"]
+    text = json.dumps([curves, boxes, parallel])
+    assert "<" not in text and ">" not in text and "$" not in text
+    assert go.Figure(curves).data[0].line.color == "#1f77b4"  # colours, modes and numbers as built

@@ -13,7 +13,10 @@ import yaml
 from tests.helpers import write_run
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Each is text that some Markdown extension, HTML parser, Mermaid or Jinja would read as code.
+#: Markup plotly.js draws live in figure text (names, titles, hover text, category ticks):
+#: a link out and a style; the sweep sets the second to either, so both are categories too.
+CARRIERS = ['<a href="https://evil.example/phish">CLICK</a>', '<span style="font-size:90px;color:red">BIG</span>']
+#: Each is text that some Markdown extension, HTML parser, Mermaid, Jinja or plotly would read as code.
 STRINGS = [
     "pwn {autofocus onfocus=alert(1) tabindex=1}",
     "x\n{: onclick=alert(2)}",
@@ -42,6 +45,7 @@ STRINGS = [
     "x\r\r<i>pwnitalic</i>",
     "```mermaid\ngraph LR\nA-->B\nclick A call alert(10)\n```",
     "*pwn*{onclick=alert(11)}",
+    *CARRIERS,
 ]
 JOINED = "\n".join(STRINGS)
 MARKDOWN = ["[ref][r]\n\n[r]: javascript:alert(12)", "```py {onclick=alert(13)}\nx = 1\n```", "## Sub"]
@@ -59,11 +63,12 @@ def write_hostile_project(project: Path) -> None:
         (project / "docs" / page).write_text(f"# {page}\n")
     runs = project / "runs"
     config = {text: text for text in STRINGS}
+    swept = [{"lr": 0.1, CARRIERS[1]: CARRIERS[0]}, {"lr": 0.2, CARRIERS[1]: CARRIERS[1]}]
     for number, run_id in enumerate(["20260101_100000_pwn", "20260101_110000_pwn"]):
         metrics = [{"epoch": epoch, **{text: 0.5 + epoch / 10 + number for text in STRINGS}} for epoch in (1, 2)]
         folder = write_run(
             runs, run_id, metrics, name=JOINED if number == 0 else "__search", phase="pwn", sweep=JOINED,
-            tags=STRINGS, config={**config, "lr": [0.1, 0.2][number], "nested": config}, status="failed",
+            tags=STRINGS, config={**config, **swept[number], "nested": config}, status="failed",
             summary={text: 1.0 for text in STRINGS}, epochs=2, warnings=STRINGS,
             error={"type": JOINED, "message": JOINED, "traceback": JOINED},
             env={"host": JOINED, "user": JOINED, "command": JOINED, "git": {"commit": JOINED, "dirty": True}},

@@ -17,10 +17,18 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser import POKE_ELEMENTS, audit_html, chromium_page
-from tests.security.hostile import build, write_hostile_project
+from tests.security.hostile import CARRIERS, STRINGS, build, write_hostile_project
 
 #: Ids Material and its extensions give their own elements; no heading from data may take one.
 THEME_ID = re.compile(r"__(drawer|search|palette_\d+|nav_[\d_]+(_label)?|toc|config|consent|tabbed_\d+_\d+)")
+#: Each drawn figure of a page with the hover label of its first point shown: its text, and
+#: how many links and elements with a style from data (a 90px font) it holds.
+DRAWN_FIGURES = """() => [...document.querySelectorAll(".rd-figure")].map(figure => {
+  window.Plotly.Fx.hover(figure, [{curveNumber: 0, pointNumber: 0}]);
+  const styled = [...figure.querySelectorAll("[style]")].filter(e => e.getAttribute("style").includes("90px"));
+  const text = [...figure.querySelectorAll("svg")].map(svg => svg.textContent).join(" ");
+  return {text: text, links: figure.querySelectorAll("a").length, styled: styled.length};
+})"""
 GUIDE_STUBS = {"benchmarks.html", "optuna.html", "plans.html", "recording.html", "site.html", "sweeps.html"}
 
 
@@ -106,3 +114,20 @@ def test_hostile_text_reads_as_written(site: Path, browser: tuple[Any, list[str]
     page.wait_for_selector("pre.rd-mermaid svg", state="attached", timeout=10_000)
     diagram = page.locator("pre.rd-mermaid svg").first.text_content() or ""
     assert "click A call alert(9)" in diagram and '%%{init: {"securityLevel":"loose"}}%%' in diagram
+
+
+@pytest.mark.browser
+def test_figure_text_from_data_is_drawn_as_text(site: Path, browser: tuple[Any, list[str]]) -> None:
+    page, _ = browser
+    run_name = " ".join(STRINGS[:3]).replace("\n", " ")  # the hover text of the first run's curve
+    for path, expected in [
+        (site / "runs" / "20260101_100000_pwn.html", CARRIERS),  # metric names: legend, axis titles
+        (next((site / "sweeps").glob("pwn-*.html")), [*CARRIERS, run_name]),  # legend, categories, hover
+    ]:
+        page.goto(path.as_uri())
+        page.wait_for_selector(".rd-figure .main-svg", state="attached", timeout=10_000)
+        figures = page.evaluate(DRAWN_FIGURES)
+        assert [(f["links"], f["styled"]) for f in figures] == [(0, 0)] * len(figures), path
+        text = " ".join(f["text"] for f in figures)
+        assert [literal for literal in expected if literal not in text] == [], path
+        assert "&lt;" not in text and "&#" not in text, path  # no entity left undecoded (parcoords ticks)

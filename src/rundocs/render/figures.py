@@ -20,6 +20,12 @@ from rundocs.analyse.curves import Curve
 
 #: Points per trace at most; the page stays small and the figure responsive.
 MAX_POINTS = 400
+#: What plotly.js reads as markup in the text it draws: its HTML subset (``<a href>``,
+#: ``<span style>``, ``<b>``...), entities, and ``$...$`` for MathJax when a page loads it.
+#: As entities, which plotly decodes back for display, the text shows as written.
+_PLOTLY_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "$": "&#36;"})
+#: Strings plotly.js draws as plain text (d3's ``text()``), by trace type: left as written.
+_PLAIN_TEXT = {"parcoords": frozenset({"ticktext"})}
 _SPLIT_ORDER = ("train", "val", "valid", "validation", "test", "ood", "eval", "dev", "holdout", None)
 
 
@@ -110,8 +116,9 @@ def plot_curves(curves: Sequence[Curve], axis: str | None = None) -> dict[str, A
 def figure_json(spec: dict[str, Any]) -> str:
     """The spec as compact JSON (templates put it into its ``<script>`` with ``script_json``).
 
-    Arrays are written by numpy with 6 significant digits (non-finite values as gaps), which
-    is what keeps thousands of figures cheap to write.
+    Every string is escaped for plotly's text renderer, so no name or value from a run makes
+    a link, a style or a formula in a figure. Arrays are written by numpy with 6 significant
+    digits (non-finite values as gaps), which is what keeps thousands of figures cheap to write.
     """
     arrays: dict[str, str] = {}
     nonce = secrets.token_hex(8)  # no string from a run can collide with a placeholder
@@ -123,10 +130,24 @@ def figure_json(spec: dict[str, Any]) -> str:
         arrays[f'"{placeholder}"'] = _array_json(value)
         return placeholder
 
-    text = json.dumps(spec, separators=(",", ":"), sort_keys=True, allow_nan=False, default=encode_array)
+    escaped = _escape_text(spec, frozenset())
+    text = json.dumps(escaped, separators=(",", ":"), sort_keys=True, allow_nan=False, default=encode_array)
     for placeholder, array in arrays.items():
         text = text.replace(placeholder, array, 1)
     return text
+
+
+def _escape_text(value: Any, plain: frozenset[str]) -> Any:
+    """``value`` with every string in it escaped for plotly, but those under the ``plain`` keys
+    (set by the innermost trace type that has any)."""
+    if isinstance(value, str):
+        return value.translate(_PLOTLY_TEXT)
+    if isinstance(value, dict):
+        plain = _PLAIN_TEXT.get(value.get("type", ""), plain)
+        return {key: item if key in plain else _escape_text(item, plain) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape_text(item, plain) for item in value]
+    return value
 
 
 def _array_json(values: np.ndarray) -> str:
