@@ -6,6 +6,8 @@ import json
 import math
 import tempfile
 import warnings
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +160,9 @@ _SCALARS = st.one_of(
     st.sampled_from(["exp 1", "../x", "/abs", ".h", "-d", "<b>", "a/b", "日本", "‮rtl", "a" * 300]),
     st.integers(-(2**40), 2**40).map(np.int64),
     st.floats(width=32).map(np.float32),
+    st.integers(-(2**1100), 2**1100),
+    st.sampled_from([2**53, 2**53 + 1, 2**64, 10**400, -(10**400), 2**1024 - 2**970, np.uint64(2**64 - 1)]),
+    st.sampled_from([Decimal("1e400"), Decimal("-0.5"), Decimal("NaN"), Fraction(1, 3), Fraction(10**400, 3)]),
 )
 _VALUES = st.one_of(
     _SCALARS, st.lists(_SCALARS, max_size=3), st.dictionaries(st.text(max_size=5), _SCALARS, max_size=3)
@@ -165,22 +170,37 @@ _VALUES = st.one_of(
 _FIELDS = ("name", "phase", "sweep", "kind", "config", "epochs", "tags", "evaluates", "restarts", "id")
 
 
+_NAMES = st.text(max_size=5).filter(lambda name: name not in ("epoch", "step", "value"))  # log's and this test's
+_METRICS = st.dictionaries(_NAMES, _SCALARS, max_size=4)
+
+
 @settings(max_examples=60, deadline=None)
-@given(st.fixed_dictionaries({}, optional=dict.fromkeys(_FIELDS, _VALUES)), _VALUES, _VALUES)
-def test_any_arguments_give_a_record_the_reader_accepts(arguments: dict[str, Any], summary: Any, status: Any) -> None:
-    """Run(...) with arbitrary values writes a run.json that read_record accepts, or warns; never raises."""
+@given(
+    st.fixed_dictionaries({}, optional=dict.fromkeys(_FIELDS, _VALUES)),
+    _VALUES,
+    _VALUES,
+    st.fixed_dictionaries({}, optional={"epoch": _SCALARS, "step": _SCALARS}),
+    _METRICS,
+)
+def test_any_arguments_give_a_record_the_reader_accepts(
+    arguments: dict[str, Any], summary: Any, status: Any, index: dict[str, Any], metrics: dict[str, Any]
+) -> None:
+    """Run(...), log() and summary() with arbitrary values (huge ints, big steps, blank names
+    included) write files that load strictly, or warn; never raise."""
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
         warnings.simplefilter("ignore", rundocs.RecordingWarning)
         runs = Path(scratch) / "runs"
         run = rundocs.Run(**arguments, dir=runs)
         run.log(epoch=1, loss=0.5)
-        run.summary(value=summary)
+        run.log(**index, **metrics)
+        run.summary(value=summary, **metrics)
         run.end(status)
         assert run.folder is not None and run.folder.parent == runs
         assert [p.name for p in Path(scratch).iterdir()] == ["runs"]
         data = written(run)
         json.loads((run.folder / "run.json").read_text(), parse_constant=lambda token: pytest.fail(token))
         assert data["id"] == run.id
+        assert rundocs.load_runs(runs, strict=True).history(run.id)["loss"].iloc[0] == 0.5
 
 
 def test_a_whole_float_epoch_is_logged_as_an_integer(tmp_path: Path) -> None:

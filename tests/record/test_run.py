@@ -197,7 +197,7 @@ def test_taken_id_gets_a_fresh_one_and_nothing_is_overwritten(tmp_path: Path) ->
 @settings(max_examples=200, deadline=None)
 @given(
     st.dictionaries(
-        st.text(min_size=1, max_size=8).filter(lambda k: k not in ("time", "epoch", "step")),
+        st.text(min_size=1, max_size=8).filter(lambda k: k.strip() and k not in ("time", "epoch", "step")),
         st.one_of(st.floats(), st.integers(-(10**30), 10**30), st.booleans()),
         max_size=6,
     )

@@ -6,14 +6,17 @@ Every function takes the run's ``WarnOnce`` and never raises.
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from rundocs.format.decode import MAX_COUNT
-from rundocs.format.schema import FORMAT, KINDS, STATUSES, load_schema
+from rundocs.format.schema import FORMAT, KINDS, STATUSES, encode_float, load_schema
 from rundocs.record.warn import WarnOnce
 
 _ID = load_schema("run")["$defs"]["run_id"]
@@ -29,6 +32,8 @@ STATUS_SYNONYMS = {
 }
 #: What ``end()`` records for a word it does not know: a result that cannot be vouched for.
 UNKNOWN_STATUS = "failed"
+#: The smallest whole number a double cannot hold: ``float()`` of it, or of its text, overflows.
+DOUBLE_LIMIT = 2**1024 - 2**970
 
 #: What a field becomes when its value breaks the schema after every coercion.
 _DEFAULTS: dict[str, Callable[[], Any]] = {
@@ -108,8 +113,49 @@ def clean_epochs(value: Any, warn: WarnOnce) -> int | None:
     number = as_int(value.strip() if isinstance(value, str) else value)
     if number is not None and 0 <= number <= MAX_COUNT:
         return number
-    warn("epochs", f"epochs must be a non-negative integer (up to 2**53), got {value!r:.60}; recorded as unknown")
+    warn("epochs", f"epochs must be a non-negative integer (up to 2**53), got {_shown(value)}; recorded as unknown")
     return None
+
+
+def clean_index(value: Any, warn: WarnOnce, field: str) -> int | None:
+    """``epoch`` or ``step`` of a metrics line: a whole number from 0 to 2**53 (``3``,
+    ``np.int64(3)``, ``3.0``); None (after a warning) for anything else, bools and text
+    included, so the line keeps its metrics without that field, as the reader would read it."""
+    number = None if isinstance(value, str | bytes) else as_int(value)
+    if number is not None and 0 <= number <= MAX_COUNT:
+        return number
+    message = f"{field} must be a non-negative integer (up to 2**53), got {_shown(value)}; dropped from the line"
+    warn(f"index-{field}", message)
+    return None
+
+
+def clean_value(value: Any, warn: WarnOnce, name: str) -> int | float | str | None:
+    """A metric or summary value as the format writes it: ints as they are, floats through
+    ``encode_float`` (non-finite ones as text), bools as 1/0; numpy scalars, one-element tensors,
+    ``Decimal`` and ``Fraction`` as the number they hold. None, after a warning, for anything
+    else and for a number too large for a double (``10**400``): the reader would skip it, and
+    writing ``Infinity`` instead would claim another value."""
+    number = None if isinstance(value, str | bytes) else _number(value)
+    if isinstance(number, bool):
+        return int(number)
+    if isinstance(number, float):
+        return encode_float(float(number))
+    if number is None:
+        warn(f"value-{name}", f"{name!r} got {type(value).__name__} {_shown(value)}, not a number; dropped")
+        return None
+    if -DOUBLE_LIMIT < number < DOUBLE_LIMIT:
+        return int(number)
+    warn(f"large-{name}", f"{name!r} got a number beyond ±1.8e308, too large for a double; dropped")
+    return None
+
+
+def is_named(name: str, warn: WarnOnce, method: str) -> bool:
+    """Whether a metric or summary name can be shown: an empty or blank one (``""``, ``" "``)
+    would make a row without a name, so its value is dropped with a warning."""
+    if name.strip():
+        return True
+    warn(f"blank-{method}-{name}", f"{method}() got a value with the blank name {name!r}; dropped")
+    return False
 
 
 def as_int(value: Any) -> int | None:
@@ -125,14 +171,14 @@ def clean_seconds(value: Any, warn: WarnOnce) -> float:
     number = _number(value)
     if isinstance(number, int | float) and not isinstance(number, bool) and number >= 0:
         return float(number)
-    warn("heartbeat", f"heartbeat_every must be a non-negative number of seconds, got {value!r:.60}; using 30")
+    warn("heartbeat", f"heartbeat_every must be a non-negative number of seconds, got {_shown(value)}; using 30")
     return 30.0
 
 
 def clean_kind(value: Any, warn: WarnOnce) -> str:
     if value in KINDS:
         return str(value)
-    warn("kind", f"kind must be one of {list(KINDS)}, got {value!r:.60}; recording 'train'")
+    warn("kind", f"kind must be one of {list(KINDS)}, got {_shown(value)}; recording 'train'")
     return "train"
 
 
@@ -143,7 +189,7 @@ def clean_status(value: Any, warn: WarnOnce) -> str:
         return word
     if word in STATUS_SYNONYMS:
         return STATUS_SYNONYMS[word]
-    warn("status", f"end() got status {value!r:.60}, not one of {list(STATUSES[1:])}; recorded as {UNKNOWN_STATUS!r}")
+    warn("status", f"end() got status {_shown(value)}, not one of {list(STATUSES[1:])}; recorded as {UNKNOWN_STATUS!r}")
     return UNKNOWN_STATUS
 
 
@@ -211,7 +257,8 @@ def _text(value: Any) -> str:
 
 
 def _number(value: Any) -> Any:
-    """An int or float for numbers, numpy scalars, one-element tensors and numeric strings; else None."""
+    """An int or float for numbers, numpy scalars, one-element tensors, ``Decimal``, ``Fraction``
+    and numeric strings; else None."""
     if isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
@@ -228,4 +275,33 @@ def _number(value: Any) -> Any:
         except Exception:  # numpy, torch and others raise different errors
             return None
         return result if isinstance(result, bool | int | float) else None
+    if isinstance(value, numbers.Real | Decimal):  # Decimal is no numbers.Real, but it is one
+        return _real(value)
     return None
+
+
+def _real(value: Any) -> int | float | None:
+    """A ``Decimal`` or ``Fraction``: a whole one as an int, any other as the nearest float. One
+    beyond the doubles (``Decimal("1e400")``) is ``±DOUBLE_LIMIT``, which every caller refuses,
+    so it is too large, not infinite, and its digits are never built."""
+    try:
+        number = float(value)
+        if math.isfinite(number):
+            whole = int(value)
+            return whole if whole == value else number
+        if not math.isnan(number) and number != value:  # finite, but beyond the doubles
+            return DOUBLE_LIMIT if value > 0 else -DOUBLE_LIMIT
+    except OverflowError:  # a fraction beyond the doubles
+        return DOUBLE_LIMIT if value > 0 else -DOUBLE_LIMIT
+    except (ArithmeticError, ValueError):  # a signalling NaN, a decimal context that traps
+        return None
+    return number
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: its repr cut to 60 characters. Never raises (``repr`` of an int
+    of more than 4300 digits does)."""
+    try:
+        return f"{value!r:.60}"
+    except Exception:  # a __repr__ that raises must not stop the run
+        return f"<{type(value).__name__}>"

@@ -7,7 +7,6 @@ become a ``RecordingWarning`` and a partial record.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -25,10 +24,9 @@ from rundocs.format.decode import MAX_COUNT
 from rundocs.format.schema import FORMAT, encode_float, to_json_value
 from rundocs.record import exits, fields
 from rundocs.record.environment import capture_environment, get_rank, make_run_id
+from rundocs.record.fields import DOUBLE_LIMIT
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
-
-_DROP = object()
 
 
 class Run:
@@ -154,35 +152,32 @@ class Run:
         now = time.monotonic()
         parts = []
         if epoch is not None:
-            if type(epoch) is int and epoch >= 0:
+            if type(epoch) is int and 0 <= epoch <= MAX_COUNT:
                 parts.append(f'"epoch":{epoch}')
-            elif (checked := self._index("epoch", epoch)) is not None:
-                parts.append(f'"epoch":{checked}')
+            elif (index := fields.clean_index(epoch, self._warn, "epoch")) is not None:
+                parts.append(f'"epoch":{index}')
         if step is not None:
-            if type(step) is int and step >= 0:
+            if type(step) is int and 0 <= step <= MAX_COUNT:
                 parts.append(f'"step":{step}')
-            elif (checked := self._index("step", step)) is not None:
-                parts.append(f'"step":{checked}')
+            elif (index := fields.clean_index(step, self._warn, "step")) is not None:
+                parts.append(f'"step":{index}')
         parts.append(f'"time":{round(now - self._t0, 3)!r}')
         prefixes = self._prefixes
         for key, value in metrics.items():
+            prefix = prefixes.get(key)
+            if prefix is None and (prefix := self._prefix(key)) is None:
+                continue
             # The line is written by hand: keys are encoded once, and repr of a finite float or
             # an int is exact, valid JSON, several times cheaper than json.dumps per call.
             if type(value) is float:
                 text = repr(value) if value - value == 0 else f'"{encode_float(value)}"'
-            elif type(value) is int:
+            elif type(value) is int and -DOUBLE_LIMIT < value < DOUBLE_LIMIT:
                 text = repr(value)
             else:
-                value = self._coerce(key, value)
-                if value is _DROP:
+                value = fields.clean_value(value, self._warn, key)
+                if value is None:
                     continue
                 text = json.dumps(value)
-            prefix = prefixes.get(key)
-            if prefix is None:
-                if key == "time":
-                    self._warn("reserved-time", "'time' is recorded automatically; the logged value was dropped")
-                    continue
-                prefix = prefixes[key] = json.dumps(key, ensure_ascii=False) + ":"
             parts.append(prefix + text)
         data = ("{" + ",".join(parts) + "}\n").encode()
         fd = sink.fast_fd
@@ -204,9 +199,10 @@ class Run:
             return
         with self._lock:
             for key, value in values.items():
-                number = self._coerce(key, value)
-                if number is not _DROP:
-                    self._record["summary"][key] = number
+                if fields.is_named(key, self._warn, "summary"):
+                    number = fields.clean_value(value, self._warn, key)
+                    if number is not None:
+                        self._record["summary"][key] = number
             self._write_record()
 
     def update(self, *, config: Mapping[str, Any] | Any = None, tags: Iterable[str] = ()) -> None:
@@ -279,32 +275,16 @@ class Run:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _index(self, key: str, value: Any) -> int | None:
-        """An epoch or step as a non-negative int, or None (after a warning) when it is not one."""
-        number = None if isinstance(value, str) else fields.as_int(value)  # 3, np.int64(3), 3.0, a tensor
-        if number is not None and 0 <= number <= MAX_COUNT:
-            return number
-        if type(value) is not int:
-            value = self._coerce(key, value)
-        if value is not _DROP:
-            self._warn(f"index-{key}", f"{key} must be a non-negative integer, got {value!r}; dropped")
-        return None
-
-    def _coerce(self, key: str, value: Any) -> Any:
-        """Slow path for values that are not plain ints or floats."""
-        if isinstance(value, bool):
-            return int(value)
-        if hasattr(value, "item") and callable(value.item):  # numpy scalars, one-element tensors
-            with contextlib.suppress(TypeError, ValueError, RuntimeError):
-                value = value.item()
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float):
-            return encode_float(float(value))
-        self._warn(f"value-{key}", f"{key!r} got {type(value).__name__} {value!r:.60}, not a number; dropped")
-        return _DROP
+    def _prefix(self, key: str) -> str | None:
+        """A metric name's JSON-encoded key and colon, kept for the next lines; None (after a
+        warning) for ``time``, which rundocs records, and for an empty or blank name."""
+        if key == "time":
+            self._warn("reserved-time", "'time' is recorded automatically; the logged value was dropped")
+            return None
+        if not fields.is_named(key, self._warn, "log"):
+            return None
+        prefix = self._prefixes[key] = json.dumps(key, ensure_ascii=False) + ":"
+        return prefix
 
     def _relative(self, path: str | os.PathLike[str]) -> str:
         """Inside the run folder: relative to it, so the folder can move. Elsewhere: absolute."""
