@@ -77,6 +77,7 @@ def test_hostile_names_reach_no_path_or_link_of_the_built_site(tmp_path: Path) -
     build = run_rundocs(tmp_path, "build")
 
     assert build.returncode == 1 and f"{len(HOSTILE) + 1} problems in runs and plans" in build.stderr, build.stderr
+    assert f"1 runs, {len(HOSTILE) + 1} problems" in build.stdout  # the same count on both lines
     generated = sorted(p.relative_to(tmp_path / "docs").as_posix() for p in (tmp_path / "docs").rglob("*.md"))
     assert [p for p in generated if p.startswith(("runs/", "phases/"))] == [
         "phases/index.md",
@@ -87,5 +88,5 @@ def test_hostile_names_reach_no_path_or_link_of_the_built_site(tmp_path: Path) -
     pages = "\n".join((tmp_path / "docs" / page).read_text() for page in generated)
     targets = re.findall(r"\]\(([^)]*)\)|href=\"([^\"]*)\"", pages)
     assert not [t for pair in targets for t in pair if "javascript" in t or "alert" in t or " " in t]
-    assert "folder &#39;javascript:alert(1)&#39; is not a run id" in pages
+    assert "| runs |  | folder &#39;javascript:alert(1)&#39; is not a run id" in pages  # the runs folder, not runs/.
     assert "file &#39;javascript:alert(2).yaml&#39;: not a phase id" in pages

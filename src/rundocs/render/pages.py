@@ -42,6 +42,7 @@ from rundocs.render.problems import (
     expected_by_plan,
     expected_by_sweep,
     fail_page,
+    shown_path,
     shown_plan_problems,
     shown_run_problems,
 )
@@ -490,12 +491,8 @@ def _counts(runs: Runs) -> dict[str, Any]:
 
 
 def _shown_problem(problem: Problem, root: Path, source: str) -> str:
-    """The problem with its path under the runs folder's display name, the same on every machine."""
-    try:
-        relative = Path(problem.path).relative_to(root).as_posix()
-    except ValueError:
-        return str(problem)
-    return str(dataclasses.replace(problem, path=f"{source}/{relative}"))
+    """The problem with its path under the runs folder's display name (``shown_path``)."""
+    return str(dataclasses.replace(problem, path=shown_path(problem.path, root, source)))
 
 
 def _assets(keeper: _Keeper) -> dict[str, bytes]:

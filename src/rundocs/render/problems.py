@@ -61,17 +61,27 @@ def shown_run_problems(problems: Iterable[Problem], root: Path, source: str) -> 
     first problem carrying its anchor."""
     shown, seen = [], set()
     for problem in sorted(problems):
+        path = shown_path(problem.path, root, source)
         try:
-            relative = Path(problem.path).relative_to(root)
+            relative: Path | None = Path(problem.path).relative_to(root)
         except ValueError:
             relative = None
-        path = f"{source}/{relative.as_posix()}" if relative is not None else problem.path
         folder = relative.parts[0] if relative is not None and relative.parts else None
         mark = anchor(folder) if folder is not None and folder not in seen else None
         if folder is not None:
             seen.add(folder)
         shown.append(ShownProblem(path, problem.line, _short(problem.message), problem.warning, mark))
     return shown
+
+
+def shown_path(path: str, root: Path, source: str) -> str:
+    """``path`` under the runs folder's display name (``runs/a/run.json``, ``runs`` for the folder
+    itself), the same on every machine; a path elsewhere as it is."""
+    try:
+        relative = Path(path).relative_to(root)
+    except ValueError:
+        return path
+    return source if relative == Path() else f"{source}/{relative.as_posix()}"
 
 
 def shown_plan_problems(problems: Iterable[Problem]) -> list[ShownProblem]:

@@ -15,6 +15,7 @@ from rundocs.site.mkdocs_config import read_site_name
 
 if TYPE_CHECKING:
     from rundocs.analyse.names import Direction
+    from rundocs.load.problems import Problem
     from rundocs.render.pages import SiteOptions
     from rundocs.site.generate import Generation, Project
 
@@ -84,10 +85,15 @@ def _options(runs_dir: Path, templates: Path, title: str | None, directions: dic
     return SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates, directions=directions)
 
 
+def _problems(generation: Generation) -> list[Problem]:
+    """What counts as a problem in runs and plans (warnings, such as a planned run not started yet, do not)."""
+    return [p for p in (*generation.runs.problems, *generation.plans.problems) if not p.warning]
+
+
 def _fail_on_problems(generation: Generation, docs_dir: Path, allow_problems: bool) -> None:
     """Exit 1 when the generation left anything out (a run folder, a metrics line, a plan, a page),
     unless allowed; warnings never count. The site names each one on its problems page."""
-    problems = [p for p in (*generation.runs.problems, *generation.plans.problems) if not p.warning]
+    problems = _problems(generation)
     failures = generation.site.failures
     if allow_problems or not (problems or failures):
         return
@@ -131,10 +137,10 @@ def build(
 
     project = _project(runs_dir, plans_dir, docs_dir, cache, no_cache)
     generation, report = build_project(project, _options(runs_dir, templates, title, directions), force=force)
-    runs = generation.runs
+    problems = _problems(generation)
     click.echo(
         f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed; "
-        f"{len(runs.records)} runs, {len(runs.problems)} problems"
+        f"{len(generation.runs.records)} runs, {len(problems)} problems"
     )
     _fail_on_problems(generation, docs_dir, allow_problems)
 
