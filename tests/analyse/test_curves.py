@@ -64,6 +64,12 @@ def test_validation_loss_rising_after_its_best_epoch(tmp_path: Path) -> None:
     ]
 
 
+def test_a_change_past_what_a_double_holds_states_no_percentage(tmp_path: Path) -> None:
+    rows = [{"epoch": 1, "val_acc": 1e308}, {"epoch": 2, "val_acc": -1e308}]
+    expected = "val_acc fell after its best epoch: from 1e+308 at epoch 1 to -1e+308 at epoch 2."
+    assert findings_of(tmp_path, rows) == [expected]
+
+
 def test_still_improving_at_the_last_epoch(tmp_path: Path) -> None:
     rows = [{"epoch": e, "val_acc": 0.5 + 0.02 * e} for e in range(1, 11)]
     assert findings_of(tmp_path, rows) == [

@@ -187,9 +187,10 @@ def _after_best(summary: MetricSummary, curve: Curve, axis: str) -> list[Finding
     if summary.best_at != summary.last_at and worse / scale > TREND_TOLERANCE:
         verb = "rose" if summary.metric.direction == "min" else "fell"
         change = 100 * (summary.last - summary.best) / scale
+        percent = f" ({change:+.1f}%)" if np.isfinite(change) else ""  # past a double: no percentage to state
         text = (
             f"{name} {verb} after its best {axis}: from {fmt(summary.best)} at {axis} {summary.best_at} "
-            f"to {fmt(summary.last)} at {axis} {summary.last_at} ({change:+.1f}%)."
+            f"to {fmt(summary.last)} at {axis} {summary.last_at}{percent}."
         )
         return [Finding("after_best", name, text)]
     window = max(3, curve.y.size // 5)
