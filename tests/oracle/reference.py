@@ -77,6 +77,10 @@ class Run:
             last[x] = value
         return sorted(last.items())
 
+    def on_epochs(self, metric: str) -> bool:
+        """Whether ``points`` places the metric on epochs."""
+        return any("epoch" in row and metric in row for row in self.rows)
+
     def logs(self, metric: str) -> bool:
         return any(metric in row for row in self.rows)
 
@@ -148,14 +152,21 @@ def attempts(runs: dict[str, Run], run_id: str) -> list[str]:
 
 def chain_curve(runs: dict[str, Run], run_id: str, metric: str) -> list[tuple[int, float]]:
     """The metric over ``run_id`` and the attempts it relaunches: its own points, then each earlier
-    attempt's points before the first x of the attempts after it (a resumed relaunch continues)."""
+    attempt's points before the first x (on any line) of the attempts after it (a resumed
+    relaunch continues; one that starts over replaces from where it started)."""
+    chain = attempts(runs, run_id)  # the latest first
+    latest = next((a for a in chain if runs[a].logs(metric)), None)
+    if latest is None:
+        return []
+    key = "epoch" if runs[latest].on_epochs(metric) else "step"
     found: list[tuple[int, float]] = []
     cutoff = math.inf
-    for attempt in attempts(runs, run_id):
-        curve = runs[attempt].curve(metric)
-        found = [(x, value) for x, value in curve if x < cutoff] + found
-        if curve:
-            cutoff = min(cutoff, curve[0][0])
+    for attempt in chain:
+        if runs[attempt].logs(metric) and (key == "epoch") == runs[attempt].on_epochs(metric):
+            found = [(x, value) for x, value in runs[attempt].curve(metric) if x < cutoff] + found
+        xs = [row[key] for row in runs[attempt].rows if key in row]
+        if xs:
+            cutoff = min(cutoff, min(xs))
     return found
 
 

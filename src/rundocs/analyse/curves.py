@@ -84,29 +84,32 @@ def get_curves(
 
 def chain_curve(runs: Runs, chain: list[str], metric: str) -> Curve | None:
     """One metric over a relaunch chain (``rules.Relaunches.chain``, first attempt to last): the
-    last attempt's points, then each earlier attempt's points before the first x of the attempts
-    after it. A relaunch resumed from a checkpoint continues its attempt's curve (epochs 1-3, then
-    4-6); one that starts over replaces it. None when no attempt logged the metric."""
-    pieces: list[Curve] = []
-    cutoff = np.inf
-    for run_id in reversed(chain):
+    last attempt's points, then each earlier attempt's points before the first x (epoch or step,
+    on any line) of the attempts after it. A relaunch resumed from a checkpoint continues its
+    attempt's curve (epochs 1-3, then 4-6); one that starts over replaces it, from where it
+    started. None when no attempt logged the metric."""
+    curves = {}
+    for run_id in chain:
         columns = runs.curves(run_id)
-        if metric not in columns:
-            continue
-        curve = get_curves({k: columns[k] for k in (metric, "epoch", "step") if k in columns},
-                           nan_rows=runs.histories[run_id].nan_rows)[0]  # fmt: skip
-        if pieces and curve.axis != pieces[0].axis:
-            continue  # logged on another axis: its points cannot be placed on this curve
-        keep = curve.x < cutoff
-        pieces.append(curve if keep.all() else curve._replace(x=curve.x[keep], y=curve.y[keep]))
-        if curve.x.size:
-            cutoff = min(cutoff, float(curve.x.min()))
-    if not pieces:
+        if metric in columns:
+            only = {k: columns[k] for k in (metric, "epoch", "step") if k in columns}
+            curves[run_id] = get_curves(only, nan_rows=runs.histories[run_id].nan_rows)[0]
+    if not curves:
         return None
+    last = curves[next(r for r in reversed(chain) if r in curves)]
+    pieces, cutoff = [], np.inf
+    for run_id in reversed(chain):
+        curve = curves.get(run_id)
+        if curve is not None and curve.axis == last.axis:  # points on another axis cannot be placed here
+            keep = curve.x < cutoff
+            pieces.append(curve if keep.all() else curve._replace(x=curve.x[keep], y=curve.y[keep]))
+        xs = runs.curves(run_id).get(last.axis)
+        if xs is not None:
+            cutoff = min(cutoff, float(np.nanmin(xs)))
     if len(pieces) == 1:
         return pieces[0]
     pieces.reverse()
-    return pieces[-1]._replace(x=np.concatenate([p.x for p in pieces]), y=np.concatenate([p.y for p in pieces]))
+    return last._replace(x=np.concatenate([p.x for p in pieces]), y=np.concatenate([p.y for p in pieces]))
 
 
 def summarize(curve: Curve) -> MetricSummary | None:
