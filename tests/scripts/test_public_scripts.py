@@ -111,15 +111,17 @@ def test_sigterm_reads_interrupted_with_the_signal_named_and_still_kills(project
         "returncode": project.done["killed"].returncode,
         "badge": badge(page),
         "signal named": "SIGTERM" in page.split("## Results")[0],
+        "recorded": "This attempt recorded the status `interrupted`." in page,
         "epochs": header(page)["Epochs"],
         "log": log_state(project, run_id),
     }
-    assert seen == {
+    assert seen == {  # it was relaunched afterwards: every page calls it so, its page says what it recorded
         "returncode": -signal.SIGTERM,
-        "badge": "interrupted",
+        "badge": "relaunched",
         "signal named": True,
+        "recorded": True,
         "epochs": f"E002/{EPOCHS:03d}",
-        "log": '<span class="rd-badge rd-interrupted">interrupted</span>',
+        "log": '<span class="rd-badge rd-relaunched">relaunched</span>',
     }
 
 
