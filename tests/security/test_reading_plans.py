@@ -114,3 +114,16 @@ def test_plans_load_together_with_one_refused(tmp_path: Path) -> None:
     _plan(tmp_path, BILLION_LAUGHS, "b.yaml")
     plans, problems = load_plans(tmp_path / "plans")
     assert list(plans) == ["a"] and len(problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("gate", "message"),
+    [
+        ("{metric: m, green: '<= 1e999'}", "'gates[0].green': expected a threshold like '>= 0.52'"),
+        ("{metric: m, green: '>= 0.5', epoch: 99999999999999999999999}", "'gates[0].epoch': expected a whole number"),
+    ],
+)
+def test_a_gate_past_what_a_double_holds_is_a_problem(tmp_path: Path, gate: str, message: str) -> None:
+    plan, problems = read_plan(_plan(tmp_path, f"title: P\ngates: [{gate}]\n"))
+    assert plan is not None and plan.gates == ()
+    assert [p.message[: len(message)] for p in problems] == [message]

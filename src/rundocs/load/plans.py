@@ -7,6 +7,7 @@ problems is still loaded with what is valid in it, so the rest of the site build
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 import re
 import reprlib
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
-from rundocs.format.decode import RUN_ID_RULE, is_run_id
+from rundocs.format.decode import MAX_COUNT, RUN_ID_RULE, is_run_id
 from rundocs.load.bounded_yaml import RefusedYAML, read_yaml
 from rundocs.load.problems import Problem, read_file
 from rundocs.safe_files import MAX_PLAN_BYTES, SYMLINK_REFUSED, trust_symlinks
@@ -280,8 +281,10 @@ class _Checker:
             if not isinstance(metric, str) or not metric:
                 self.problem(f"{where}.metric", f"expected a metric name like val_acc, got {_shown(metric)}")
                 ok = False
-            if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0):
-                self.problem(f"{where}.epoch", f"expected a non-negative integer, got {_shown(epoch)}")
+            if epoch is not None and (
+                not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 <= epoch <= MAX_COUNT
+            ):
+                self.problem(f"{where}.epoch", f"expected a whole number from 0 to 2**53, got {_shown(epoch)}")
                 ok = False
             if ok and green is not None and isinstance(metric, str):
                 gates.append(Gate(metric, epoch, green, amber))
@@ -293,7 +296,7 @@ class _Checker:
                 self.problem(where, "missing; expected a threshold like '>= 0.52'")
             return None
         match = _THRESHOLD.match(str(value)) if isinstance(value, str) else None
-        if match is None:
+        if match is None or not math.isfinite(float(match.group(2))):  # 1e999 reads as inf: no threshold
             self.problem(
                 where, f"expected a threshold like '>= 0.52' (>=, <=, >, <, == and a number), got {_shown(value)}"
             )
