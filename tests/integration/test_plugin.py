@@ -64,3 +64,21 @@ def test_the_plugin_judges_states_at_source_date_epoch_like_the_command(tmp_path
     assert "running" in log and "stalled" not in log
     for page in ("runs/index.md", "runs/20260102_093000_r2.md", "index.md"):
         assert (project / "docs" / page).read_bytes() == (project / "by-command" / page).read_bytes()
+
+
+def test_a_config_without_the_pages_extensions_fails_strict_and_gets_the_assets_wired(tmp_path: Path) -> None:
+    """Without pymdownx.tabbed a sweep page shows '=== "Best run"' as text: --strict fails with the
+    lines to add. The stylesheet and script the pages need are wired in when the config lacks them."""
+    project = make_project(tmp_path, ["20260101_100000_base"])
+    config = yaml.safe_load((project / "mkdocs.yml").read_text())
+    config["markdown_extensions"] = [e for e in config["markdown_extensions"] if "tabbed" not in str(e)]
+    del config["extra_css"], config["extra_javascript"]
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    strict = mkdocs(project, "--strict")
+    assert strict.returncode == 1
+    assert "the generated pages need these Markdown extensions" in strict.stderr
+    assert "  - pymdownx.tabbed" in strict.stderr
+    relaxed = mkdocs(project)
+    assert relaxed.returncode == 0, relaxed.stderr
+    html = (project / "site" / "runs" / "20260101_100000_base" / "index.html").read_text()
+    assert "assets/rundocs/rundocs.css" in html and "assets/rundocs/rundocs.js" in html

@@ -38,7 +38,34 @@ class RundocsPluginConfig(base.Config):
     """Parsed runs and the page manifest, relative to mkdocs.yml: rebuilds redo only what changed."""
 
 
+#: Markdown extensions the generated pages use beyond MkDocs' own (toc, tables, fenced_code):
+#: warnings and notes, heading ids and the tabs of sweep pages. Without them a page shows their
+#: syntax as text (``=== "Best run"``), so a config that lacks one is a warning (``--strict`` fails).
+REQUIRED_EXTENSIONS = ("admonition", "attr_list", "pymdownx.tabbed")
+#: The stylesheet (badges, figures) and the script (plotly, Mermaid) the pages need.
+ASSET_CSS = "assets/rundocs/rundocs.css"
+ASSET_JS = "assets/rundocs/rundocs.js"
+
+
 class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Wire in the assets the generated pages need, and warn about what only the config can
+        fix: a missing Markdown extension, or web fonts on a site meant to be read offline."""
+        missing = [name for name in REQUIRED_EXTENSIONS if name not in config.markdown_extensions]
+        if missing:
+            lines = "".join(f"\n  - {name}" for name in missing)
+            log.warning("rundocs: the generated pages need these Markdown extensions; add to mkdocs.yml:"
+                        "\nmarkdown_extensions:%s", lines)  # fmt: skip
+        if ASSET_CSS not in [str(item) for item in config.extra_css]:
+            config.extra_css.append(ASSET_CSS)
+        if ASSET_JS not in [str(item) for item in config.extra_javascript]:
+            config.extra_javascript.append(ASSET_JS)
+        if config.theme.name == "material" and config.theme.get("font") is not False:
+            log.warning(
+                "rundocs: the theme loads web fonts from Google; add 'font: false' under 'theme:' to build offline"
+            )
+        return config
+
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         from rundocs.render.pages import SiteOptions
         from rundocs.site.generate import Project, build_project
