@@ -19,7 +19,8 @@ from demolab.loops import measure, train_epoch
 from demolab.models import build_model
 from demolab.phases import LabConfig
 from demolab.train import TrainConfig
-from rundocs.optuna import RundocsCallback, current_run
+from rundocs import current_run
+from rundocs.optuna import RundocsCallback
 
 SWEEP = "width-lr-search"
 PHASE = "search"

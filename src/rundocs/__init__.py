@@ -9,6 +9,7 @@ import typing as _typing
 
 from rundocs.exceptions import CheckpointError, MissingDependencyError, RundocsError, RunFormatError
 from rundocs.record import RecordingWarning, Run
+from rundocs.record.current import current_run
 
 if _typing.TYPE_CHECKING:
     from rundocs.load.problems import Problem
@@ -26,6 +27,7 @@ __all__ = [
     "RundocsError",
     "Runs",
     "__version__",
+    "current_run",
     "load_runs",
 ]
 

@@ -11,7 +11,8 @@ from optuna.trial import TrialState
 
 import rundocs
 import rundocs.optuna
-from rundocs.optuna import RundocsCallback, current_run
+from rundocs import current_run
+from rundocs.optuna import RundocsCallback
 from tests.optuna.helpers import by_trial, reported, same_moment
 
 

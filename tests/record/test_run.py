@@ -220,3 +220,14 @@ def test_every_logged_line_is_strict_json_that_reads_back_exactly(metrics: dict[
         else:
             assert parsed[key] == value and type(parsed[key]) is type(value)
     assert set(parsed) == set(expected)
+
+
+def test_current_run_is_the_run_this_process_opened_last_and_has_not_ended(tmp_path: Path) -> None:
+    assert rundocs.current_run() is None
+    first = rundocs.Run(dir=tmp_path, id="first")
+    assert rundocs.current_run() is first
+    with rundocs.Run(dir=tmp_path, id="second") as second:
+        assert rundocs.current_run() is second
+    assert rundocs.current_run() is first
+    first.end()
+    assert rundocs.current_run() is None

@@ -20,14 +20,13 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     raise MissingDependencyError("optuna", "optuna") from error
 
 from rundocs.optuna.importing import ImportReport, import_command, import_run_id, import_study
-from rundocs.optuna.recording import RundocsCallback, current_run
+from rundocs.optuna.recording import RundocsCallback
 from rundocs.optuna.storage import StudyImportError
 
 __all__ = [
     "ImportReport",
     "RundocsCallback",
     "StudyImportError",
-    "current_run",
     "import_command",
     "import_run_id",
     "import_study",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,18 +13,13 @@ from optuna.trial import FrozenTrial
 
 from rundocs import env
 from rundocs.optuna.trials import FINISHED, StepName, TrialLayout, check_values, trial_name, trial_record, utc
+from rundocs.record.current import trial_run
 from rundocs.record.environment import capture_environment, get_rank, make_run_id
 from rundocs.record.run import Run
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
 
 _T = TypeVar("_T")
-_current: ContextVar[Run | None] = ContextVar("rundocs_optuna_run", default=None)
-
-
-def current_run() -> Run | None:
-    """The run of the trial this thread is running under ``RundocsCallback.track``, for extra metrics."""
-    return _current.get()
 
 
 class RundocsCallback:
@@ -61,7 +55,7 @@ class RundocsCallback:
         config: Settings shared by every trial; the trial's params are added to them.
         step_name: Record the reported ``step`` as ``epoch`` (default) or as ``step``.
         log_reports: Log each ``trial.report`` as a metrics line. Turn off to log the value yourself,
-            with ``current_run().log(...)``, in one line with the epoch's other metrics.
+            with ``rundocs.current_run().log(...)``, in one line with the epoch's other metrics.
     """
 
     def __init__(
@@ -92,7 +86,7 @@ class RundocsCallback:
             if not isinstance(trial, optuna.Trial):  # FixedTrial and friends: nothing to record
                 return objective(trial)
             live = _LiveTrial(self, trial)
-            token = _current.set(live.run)
+            token = trial_run.set(live.run)
             try:
                 result = objective(trial)
             except optuna.TrialPruned:
@@ -102,7 +96,7 @@ class RundocsCallback:
                 live.end_error(error)
                 raise
             finally:
-                _current.reset(token)
+                trial_run.reset(token)
                 live.detach()
             live.end_returned(result)
             return result

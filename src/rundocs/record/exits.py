@@ -61,6 +61,12 @@ def track(run: OpenRun) -> None:
     guard_signals()
 
 
+def newest() -> OpenRun | None:
+    """The open run registered last (``rundocs.current_run``)."""
+    with _lock:
+        return next(reversed(_open), None)
+
+
 def untrack(run: OpenRun) -> None:
     with _lock:
         _open.pop(run, None)
