@@ -150,3 +150,10 @@ def test_a_kept_run_page_is_rendered_again_when_a_relaunch_or_a_plan_baseline_ap
     (tmp_path / "plans" / "p.yaml").write_text("title: P\ncompare: {metrics: {val_loss: min}, baseline: ref}\n")
     assert "runs/dead.md" not in build_project(project, SiteOptions())[0].site.kept
     assert "Compared with the baseline [ref](ref.md)" in (tmp_path / "docs" / "runs" / "dead.md").read_text()
+
+
+def test_tags_are_shown_on_the_run_page_and_in_the_log(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "r", [{"epoch": 1, "val_loss": 1.0}], tags=["baseline", "wide"])
+    pages = site(tmp_path)
+    assert "; tags: baseline, wide" in pages["runs/r.md"]
+    assert "[r](r.md)<br>baseline, wide |" in pages["runs/index.md"]

@@ -40,6 +40,7 @@ class LogEntry:
     results: str
     error: str | None
     relaunched_as: str | None = None  # the run that relaunched this one (rules.Relaunches)
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def make_log_entry(
         results=_key_results(runs, run_id, directions),
         error=_error_line(record, None if pd.isna(last) else int(last)),
         relaunched_as=facts.get("relaunched_as"),
+        tags=tuple(record.tags),
     )
 
 
