@@ -91,3 +91,19 @@ def test_values_whose_text_cannot_be_made_never_stop_the_run(tmp_path: Path) -> 
     assert loaded.history(run.id)["z"].tolist() == [1.0]
     assert loaded.records[run.id].summary == {"z": 1.0}
     assert loaded.records[run.id].epochs is None
+
+
+def test_a_summary_holds_texts_and_booleans_beside_numbers(tmp_path: Path) -> None:
+    """A note, a commit, a data version: recorded as they are, read back, shown on the run page."""
+    from rundocs.render.pages import SiteOptions, render_site
+
+    with rundocs.Run(dir=tmp_path, id="r") as run:
+        run.log(epoch=1, val_loss=0.5)
+        run.summary(test_acc=0.9, commit="3f2a1c9", data="v2 | <b>", converged=True, flaky=np.bool_(False))
+    loaded = rundocs.load_runs(tmp_path, strict=True)
+    record = loaded.records["r"]
+    assert record.summary == {"test_acc": 0.9}
+    assert record.summary_text == {"commit": "3f2a1c9", "data": "v2 | <b>", "converged": True, "flaky": False}
+    page = render_site(loaded, SiteOptions()).files["runs/r.md"].decode()
+    assert "| commit (summary) | | | 3f2a1c9 | |" in page and "| converged (summary) | | | yes | |" in page
+    assert "| data (summary) | | | v2 \\| &lt;b&gt; | |" in page

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from rundocs.format.decode import TooLarge, normalise_record, parse_json, range_problems
-from rundocs.format.schema import FORMAT, NOTES_FILE, RUN_FILE, decode_number
+from rundocs.format.schema import FORMAT, NON_FINITE, NOTES_FILE, RUN_FILE, decode_number
 from rundocs.format.validate import check_record
 from rundocs.load.problems import Problem, read_file
 from rundocs.safe_files import MAX_NOTES_BYTES, MAX_RUN_BYTES
@@ -49,6 +49,8 @@ class RunRecord:
     ended_at: datetime | None
     epochs: int | None
     summary: dict[str, float]
+    #: Summary values that are text or booleans (a note, a commit, a data version): shown, never ranked.
+    summary_text: dict[str, str | bool]
     evaluates: tuple[str, ...]
     restarts: str | None
     error: RunError | None
@@ -124,6 +126,11 @@ def _without_huge_summary_values(data: Any) -> tuple[Any, list[str]]:
     return {**data, "summary": {k: v for k, v in summary.items() if k not in skipped}}, skipped
 
 
+def _is_number(value: Any) -> bool:
+    """A summary value that is a number: a JSON number (not a boolean) or a non-finite name."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)) or value in NON_FINITE
+
+
 def make_record(data: dict[str, Any], folder: Path, *, has_notes: bool = True) -> RunRecord:
     """A typed record from a ``run.json`` already validated by ``read_record`` (kept by the cache).
 
@@ -158,7 +165,8 @@ def _typed(data: dict[str, Any], folder: Path, notes: str | None) -> RunRecord:
         updated_at=datetime.fromisoformat(data["updated_at"]),
         ended_at=datetime.fromisoformat(data["ended_at"]) if data.get("ended_at") else None,
         epochs=data.get("epochs"),
-        summary={key: float(decode_number(value)) for key, value in data.get("summary", {}).items()},
+        summary={key: float(decode_number(v)) for key, v in data.get("summary", {}).items() if _is_number(v)},
+        summary_text={key: v for key, v in data.get("summary", {}).items() if not _is_number(v)},
         evaluates=tuple(data.get("evaluates", ())),
         restarts=data.get("restarts"),
         error=RunError(error["type"], error["message"], error.get("traceback")) if error else None,

@@ -149,6 +149,22 @@ def clean_value(value: Any, warn: WarnOnce, name: str) -> int | float | str | No
     return None
 
 
+#: The longest text a summary value may hold (the schema's ``maxLength``).
+SUMMARY_TEXT_MAX = 10_000
+
+
+def clean_summary_value(value: Any, warn: WarnOnce, name: str) -> int | float | str | bool | None:
+    """A summary value: a text or a boolean as it is (a note, a commit, a data version; a text
+    longer than ``SUMMARY_TEXT_MAX`` cut, with a warning), anything else as ``clean_value``."""
+    if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
+        return bool(value)
+    if isinstance(value, str):
+        if len(value) > SUMMARY_TEXT_MAX:
+            warn(f"long-{name}", f"summary {name!r} is {len(value):,} characters; cut to {SUMMARY_TEXT_MAX:,}")
+        return value[:SUMMARY_TEXT_MAX]
+    return clean_value(value, warn, name)
+
+
 def is_named(name: str, warn: WarnOnce, method: str) -> bool:
     """Whether a metric or summary name can be shown: an empty or blank one (``""``, ``" "``)
     would make a row without a name, so its value is dropped with a warning."""

@@ -194,15 +194,16 @@ class Run:
             self._heartbeat(sink)
 
     def summary(self, **values: Any) -> None:
-        """Record final numbers of the run (``test_acc=0.91``); written at once."""
+        """Record final values of the run (``test_acc=0.91``, ``commit="3f2a1c9"``, ``ok=True``):
+        numbers, texts and booleans; written at once."""
         if not self._open("summary"):
             return
         with self._lock:
             for key, value in values.items():
                 if fields.is_named(key, self._warn, "summary"):
-                    number = fields.clean_value(value, self._warn, key)
-                    if number is not None:
-                        self._record["summary"][key] = number
+                    kept = fields.clean_summary_value(value, self._warn, key)
+                    if kept is not None:
+                        self._record["summary"][key] = kept
             self._write_record()
 
     def update(self, *, config: Mapping[str, Any] | Any = None, tags: Iterable[str] = ()) -> None:
