@@ -236,12 +236,13 @@ class Run:
             self._record["checkpoints"].append(entry)
             self._write_record()
 
-    def end(self, status: str = "completed", error: BaseException | None = None) -> None:
+    def end(self, status: str = "completed", error: BaseException | str | None = None) -> None:
         """Finish the run; later calls do nothing. The context manager calls this for you.
 
         ``status`` is one of ``completed``, ``failed``, ``interrupted``; common synonyms
         (``"succeeded"``, ``"error"``, ``"killed"``...) are mapped, anything else is recorded
-        as ``failed`` with a warning. A run a signal interrupted stays ``interrupted``.
+        as ``failed`` with a warning. ``error`` is an exception (type, message, traceback) or a
+        message. A run a signal interrupted stays ``interrupted``.
         """
         if not self.active:
             return

@@ -268,9 +268,7 @@ def run(
     with its exit code (128+N when signal N killed it)."""
     from rundocs.record.command import record_command
 
-    code = record_command(
-        command, runs_dir=runs_dir, name=name, phase=phase, sweep=sweep, tags=tags, epochs=epochs
-    )
+    code = record_command(command, runs_dir=runs_dir, name=name, phase=phase, sweep=sweep, tags=tags, epochs=epochs)
     raise SystemExit(code)
 
 
