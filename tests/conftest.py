@@ -11,6 +11,7 @@ import pytest
 #: (SLURM, torchrun) may have them set, and tests must not inherit them.
 _RECORDING_ENV = (
     "RUNDOCS_DIR",
+    "RUNDOCS_PARENT_RUN",
     "RANK",
     "LOCAL_RANK",
     "WORLD_SIZE",

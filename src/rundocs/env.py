@@ -5,6 +5,10 @@ from __future__ import annotations
 #: Folder that runs are written to when ``Run(dir=...)`` is not given.
 RUNDOCS_DIR = "RUNDOCS_DIR"
 
+#: Id of the run ``rundocs run`` records for the command it started; a ``Run`` the command
+#: opens is tagged ``parent:<id>``.
+RUNDOCS_PARENT_RUN = "RUNDOCS_PARENT_RUN"
+
 #: "1": read runs and plans through symlinks (a trusted setup whose runs live on another volume).
 RUNDOCS_TRUST_SYMLINKS = "RUNDOCS_TRUST_SYMLINKS"
 

@@ -48,6 +48,12 @@ def make_run_id(now: datetime | None = None) -> str:
     return "_".join(parts)
 
 
+def parent_tags() -> list[str]:
+    """``["parent:<id>"]`` inside a command ``rundocs run`` started (``RUNDOCS_PARENT_RUN``), else none."""
+    parent = os.environ.get(env.RUNDOCS_PARENT_RUN)
+    return [f"parent:{parent}"] if parent else []
+
+
 def capture_environment() -> dict[str, Any]:
     """Host, user, versions, device, command line, git state, SLURM and torchrun identity."""
     info: dict[str, Any] = {

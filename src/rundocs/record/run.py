@@ -23,7 +23,7 @@ from rundocs import env
 from rundocs.format.decode import MAX_COUNT
 from rundocs.format.schema import FORMAT, encode_float, to_json_value
 from rundocs.record import exits, fields
-from rundocs.record.environment import capture_environment, get_rank, make_run_id
+from rundocs.record.environment import capture_environment, get_rank, make_run_id, parent_tags
 from rundocs.record.fields import DOUBLE_LIMIT
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
@@ -56,7 +56,8 @@ class Run:
         kind: ``"train"`` or ``"eval"``.
         config: Settings of the run: a mapping or a dataclass, nested freely.
         epochs: Planned number of epochs, for progress (``E012/030``).
-        tags: Free labels.
+        tags: Free labels. Inside a command started by ``rundocs run``, ``parent:<id>`` (the
+            id of the run that records the command) is added.
         evaluates: For eval runs, the id (or ids) of the evaluated run(s).
         restarts: Id of the run this one relaunches (e.g. after it died).
         id: Folder name; by default a time-sorted unique id (``make_run_id``).
@@ -117,7 +118,7 @@ class Run:
             "kind": fields.clean_kind(kind, warn),
             "phase": fields.clean_label(phase, warn, "phase"),
             "sweep": fields.clean_label(sweep, warn, "sweep"),
-            "tags": fields.clean_tags(tags, warn),
+            "tags": fields.clean_tags([*fields.items_of(tags), *parent_tags()], warn),
             "config": self._config(config),
             "status": "running",
             "started_at": _iso(started),
@@ -236,12 +237,13 @@ class Run:
             self._record["checkpoints"].append(entry)
             self._write_record()
 
-    def end(self, status: str = "completed", error: BaseException | None = None) -> None:
+    def end(self, status: str = "completed", error: BaseException | str | None = None) -> None:
         """Finish the run; later calls do nothing. The context manager calls this for you.
 
         ``status`` is one of ``completed``, ``failed``, ``interrupted``; common synonyms
         (``"succeeded"``, ``"error"``, ``"killed"``...) are mapped, anything else is recorded
-        as ``failed`` with a warning. A run a signal interrupted stays ``interrupted``.
+        as ``failed`` with a warning. ``error`` is an exception (type, message, traceback) or a
+        message. A run a signal interrupted stays ``interrupted``.
         """
         if not self.active:
             return

@@ -247,6 +247,31 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"next: {where}python train.py && rundocs build && mkdocs build --strict")
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+@click.option("--name", default=None, help="Name of the run [default: its id].")
+@click.option("--phase", default=None)
+@click.option("--sweep", default=None)
+@click.option("--tag", "tags", multiple=True, help="A free label (repeatable).")
+@click.option("--epochs", type=click.IntRange(min=0), default=None, help="Planned number of epochs.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run(
+    runs_dir: Path,
+    name: str | None,
+    phase: str | None,
+    sweep: str | None,
+    tags: tuple[str, ...],
+    epochs: int | None,
+    command: tuple[str, ...],
+) -> None:
+    """Run COMMAND (after --) recorded as a run: its exit code or signal gives the status; exits
+    with its exit code (128+N when signal N killed it)."""
+    from rundocs.record.command import record_command
+
+    code = record_command(command, runs_dir=runs_dir, name=name, phase=phase, sweep=sweep, tags=tags, epochs=epochs)
+    raise SystemExit(code)
+
+
 @cli.group(name="import")
 def import_() -> None:
     """Turn runs recorded by other tools into run folders."""
