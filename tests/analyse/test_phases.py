@@ -459,3 +459,14 @@ def test_a_relaunch_resumed_from_a_checkpoint_continues_its_attempts_curve(tmp_p
     sweep = report_sweep("s", list(loaded.records), loaded)
     assert sweep.best_run == "a2" and sweep.best is not None and (sweep.best.score, sweep.best.best_epoch) == (0.1, 3)
     assert (sweep.best.final, sweep.best.final_epoch) == (0.5, 6)
+
+
+def test_a_relaunch_of_lines_without_epoch_or_step_is_judged_on_its_own_lines(tmp_path: Path) -> None:
+    """Line numbers of two attempts do not say where one resumed the other: only the relaunch counts."""
+    runs = tmp_path / "runs"
+    write_run(runs, "a1", [{"loss": 0.5}, {"loss": 0.05}], name="a", phase="p", status="interrupted",
+              started_at=at(300))  # fmt: skip
+    write_run(runs, "a2", [{"loss": 0.9}, {"loss": 0.8}, {"loss": 0.7}], name="a", phase="p", restarts="a1",
+              started_at=at(200))  # fmt: skip
+    (gate,) = phase(tmp_path, "title: L\ngates: [{metric: loss, green: '<= 0.1'}]\n").gates
+    assert (gate.run_id, gate.observed, gate.colour) == ("a2", 0.7, "red")

@@ -69,3 +69,13 @@ def test_status_since_a_ref_names_new_finished_runs_and_verdict_changes(
 
     missing = run([*rundocs, "--since", "no-such-ref"], tmp_dir, child_env)
     assert (missing.returncode, missing.stderr) == (1, "Error: no commit 'no-such-ref'\n")
+
+
+def test_status_counts_a_relaunched_attempt_as_the_pages_do(tmp_dir: Path, child_env: dict[str, str]) -> None:
+    """A SIGKILLed attempt still says running in its run.json; once relaunched, it is counted relaunched."""
+    write_run(tmp_dir / "runs", "killed", [{"epoch": 1, "val_acc": 0.5}], status="running", ended_at=None)
+    write_run(tmp_dir / "runs", "again", [{"epoch": 1, "val_acc": 0.6}], restarts="killed",
+              started_at="2026-01-01T12:00:00+00:00")  # fmt: skip
+    done = run([sys.executable, "-m", "rundocs", "status", "--format", "json"], tmp_dir, child_env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["runs"] == {"relaunched": 1, "completed": 1}

@@ -97,6 +97,8 @@ def chain_curve(runs: Runs, chain: list[str], metric: str) -> Curve | None:
     if not curves:
         return None
     last = curves[next(r for r in reversed(chain) if r in curves)]
+    if last.axis == "line":
+        return last  # line numbers of two attempts say nothing about where one resumed the other
     pieces, cutoff = [], np.inf
     for run_id in reversed(chain):
         curve = curves.get(run_id)

@@ -7,6 +7,7 @@ infinities never pass. Only the effective attempt of a relaunch chain is judged.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -30,10 +31,14 @@ class GateResult:
     at_epoch: int | None
     colour: Verdict
     note: str
+    evaluation: bool = False  # judged on an eval run: its summary, else its last logged value
 
     @property
     def reads(self) -> str:
-        """Where the gate reads the run: ``epoch 3``, or ``best``/``last`` over the run (``reading``)."""
+        """Where the gate reads the run: ``epoch 3``, ``best``/``last`` over the run (``reading``),
+        or an eval run's ``summary or last`` value."""
+        if self.evaluation:
+            return "summary or last"
         return f"epoch {self.gate.epoch}" if self.gate.epoch is not None else reading(self.gate)
 
 
@@ -56,7 +61,8 @@ def evaluate_gates(plan: Plan, runs: Runs, members: list[str], relaunches: Relau
             r for r in evals if _logs(runs, r, gate.metric) or gate.metric in records[r].summary
         ]
         for run_id in judged:
-            results.append(_judge(gate, runs, run_id, relaunches.chain(run_id)))
+            result = _judge(gate, runs, run_id, relaunches.chain(run_id))
+            results.append(dataclasses.replace(result, evaluation=records[run_id].kind == "eval"))
     return results
 
 
@@ -105,8 +111,8 @@ def _no_value(gate: Gate, run_id: str, running: bool, epochs: np.ndarray | None)
         return GateResult(run_id, gate, None, None, "pending", note)
     if running:
         return GateResult(run_id, gate, None, None, "pending", "no value logged yet")
-    where = f"at epoch {gate.epoch}" if gate.epoch is not None else "of it"
-    return GateResult(run_id, gate, None, None, "red", f"no value {where}: the run ended without logging one")
+    where = f" at epoch {gate.epoch}" if gate.epoch is not None else ""
+    return GateResult(run_id, gate, None, None, "red", f"no value{where}: the run ended without logging one")
 
 
 def _epochs(runs: Runs, run_id: str) -> np.ndarray | None:
@@ -158,7 +164,7 @@ _OP_DIRECTION: dict[str, Direction] = {">=": "max", ">": "max", "<=": "min", "<"
 def _gate_pick(values: np.ndarray, gate: Gate) -> int:
     """The value a best-over-the-run gate reads: the best in the direction the green threshold
     asks for (``rules.best_index``), the last for ``==`` or when no value is finite."""
-    direction = _OP_DIRECTION.get(gate.green.op) if reading(gate) == "best" else None
+    direction = _OP_DIRECTION.get(gate.green.op)  # none for ==: the last value
     index = best_index(values, direction) if direction else None
     return len(values) - 1 if index is None else index
 

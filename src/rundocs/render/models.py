@@ -6,6 +6,7 @@ escape.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -72,6 +73,12 @@ def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
         fact["relaunched_as"] = relaunches.restarted_by.get(run_id)
         fact["relaunches"] = relaunches  # epochs done are read only for pages rendered again
     return facts
+
+
+def shown_state_counts(runs: Runs) -> Counter[str]:
+    """How many runs every page calls each state (``shown_state``: relaunched attempts as such)."""
+    relaunched = Relaunches(runs.records).restarted_by
+    return Counter(shown_state(state, run_id in relaunched) for run_id, state in runs.states.items())
 
 
 def progress(runs: Runs, run_id: str, done: int | None) -> str:

@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import jinja2
-import pandas as pd
 
 from rundocs.analyse.baseline import find_baselines
 from rundocs.analyse.names import Direction
 from rundocs.analyse.phases import _matches, phase_inputs, phase_members, report_phase
 from rundocs.analyse.rules import Relaunches
-from rundocs.analyse.state import shown_state
 from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep, sweep_members
 from rundocs.load.plans import Plan, SweepSpec
 from rundocs.load.problems import Problem
@@ -33,7 +31,7 @@ from rundocs.load.runs import Runs
 from rundocs.render.docs_files import DocsFolder
 from rundocs.render.environment import make_environment
 from rundocs.render.manifest import KeptPage, Manifest, PageRecord, make_key, stamp_of
-from rundocs.render.models import LogEntry, get_facts, make_log_entry, make_run_page
+from rundocs.render.models import LogEntry, get_facts, make_log_entry, make_run_page, shown_state_counts
 from rundocs.render.phase_models import PhaseSummary, make_phase_page, summarize_phase
 from rundocs.render.problems import (
     PROBLEMS_PAGE,
@@ -484,8 +482,7 @@ def _split_log(order: list[str], runs: Runs) -> tuple[list[str], dict[_Archive, 
 
 
 def _counts(runs: Runs) -> dict[str, Any]:
-    relaunched = Relaunches(runs.records).restarted_by
-    states = pd.Series([shown_state(s, r in relaunched) for r, s in runs.states.items()], dtype=object).value_counts()
+    states = shown_state_counts(runs)
     order = ["running", "stalled", "failed", "interrupted", "relaunched", "completed"]
     return {"total": len(runs.runs), "states": [(s, int(states[s])) for s in order if s in states]}
 

@@ -9,8 +9,9 @@ from rundocs.analyse.phases import PhaseReport, report_phase
 from rundocs.load.plans import Plan
 from rundocs.load.runs import Runs
 from rundocs.render.filters import cell, code_span, inline
+from rundocs.render.models import shown_state_counts
 
-_STATES = ("running", "stalled", "failed", "interrupted", "completed")
+_STATES = ("running", "stalled", "failed", "interrupted", "relaunched", "completed")
 
 
 @dataclass
@@ -43,7 +44,7 @@ Snapshot = tuple[Runs, dict[str, Plan], str]
 def make_status(runs: Runs, plans: dict[str, Plan], previous: Snapshot | None = None) -> Status:
     """Phases and run counts now; with ``previous`` (runs, plans, ref), what changed since."""
     reports = {phase_id: report_phase(plan, runs, runs.now) for phase_id, plan in sorted(plans.items())}
-    counts = runs.runs["state"].value_counts().to_dict() if not runs.runs.empty else {}
+    counts = shown_state_counts(runs)
     status = Status(
         phases=[_line(report) for report in reports.values()],
         runs={state: int(counts.get(state, 0)) for state in _STATES if counts.get(state)},

@@ -61,7 +61,7 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
         if ASSET_JS not in [str(item) for item in config.extra_javascript]:
             config.extra_javascript.append(ASSET_JS)
         if config.theme.name == "material" and config.theme.get("font") is not False:
-            log.warning(
+            log.info(
                 "rundocs: the theme loads web fonts from Google; add 'font: false' under 'theme:' to build offline"
             )
         return config
