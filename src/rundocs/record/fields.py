@@ -12,10 +12,11 @@ import re
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from rundocs.format.decode import MAX_COUNT
+from rundocs.format.decode import MAX_COUNT, YEARS
 from rundocs.format.schema import FORMAT, KINDS, STATUSES, encode_float, load_schema
 from rundocs.record.warn import WarnOnce
 
@@ -196,6 +197,29 @@ def clean_kind(value: Any, warn: WarnOnce) -> str:
         return str(value)
     warn("kind", f"kind must be one of {list(KINDS)}, got {_shown(value)}; recording 'train'")
     return "train"
+
+
+def clean_moment(value: Any, warn: WarnOnce, field: str) -> datetime | None:
+    """A moment given by an importer (``started_at``, ``ended_at``, a line's time): an aware
+    ``datetime``, a naive one (read as this machine's local time), an ISO 8601 text or Unix
+    seconds; as an aware datetime in UTC. None, after a warning, for anything else and for
+    moments outside the years the format accepts."""
+    moment: datetime | None = None
+    try:
+        if isinstance(value, datetime):
+            moment = value.astimezone(UTC)
+        elif isinstance(value, str):
+            moment = datetime.fromisoformat(value.strip())
+            moment = moment.astimezone(UTC)
+        elif (number := _number(value)) is not None and not isinstance(number, bool) and math.isfinite(number):
+            moment = datetime.fromtimestamp(number, UTC)
+    except (ValueError, OverflowError, OSError):
+        moment = None
+    if moment is not None and YEARS[0] <= moment.year <= YEARS[1]:
+        return moment
+    expected = "a datetime, an ISO 8601 text or Unix seconds"
+    warn(f"moment-{field}", f"{field} must be {expected}, got {_shown(value)}; ignored")
+    return None
 
 
 def clean_status(value: Any, warn: WarnOnce) -> str:

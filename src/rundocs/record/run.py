@@ -11,22 +11,25 @@ import json
 import math
 import os
 import threading
-import time
 import traceback
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from time import monotonic
 from types import FrameType, TracebackType
 from typing import Any
 
 from rundocs import env
 from rundocs.format.decode import MAX_COUNT
-from rundocs.format.schema import FORMAT, encode_float, to_json_value
+from rundocs.format.schema import FORMAT, encode_float, load_schema, to_json_value
 from rundocs.record import exits, fields
 from rundocs.record.environment import capture_environment, get_rank, make_run_id, parent_tags
 from rundocs.record.fields import DOUBLE_LIMIT
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
+
+#: The largest ``time`` a metrics line may hold (seconds since the start).
+TIME_LIMIT = float(load_schema("metrics")["properties"]["time"]["maximum"])
 
 
 class Run:
@@ -64,6 +67,17 @@ class Run:
         dir: Runs folder; defaults to ``$RUNDOCS_DIR`` or ``runs``.
         heartbeat_every: Seconds between refreshes of ``updated_at`` (and fsyncs of the
             metrics) while the run logs.
+        resume: Continue the run folder ``<dir>/<id>`` if it holds a readable run (a job
+            requeued after preemption, restarting from its checkpoint): its start, config,
+            summary, tags and checkpoints are kept, its status is ``running`` again, new metric
+            lines are appended and their ``time`` keeps counting from the original start. The
+            arguments given here replace the recorded ones (tags are added). Without such a
+            folder a new run is started (with a warning if the folder is there but unreadable).
+        started_at: When the run really started, for a run recorded after the fact (an
+            importer replaying another tracker's log): a ``datetime`` (naive: local time), an
+            ISO 8601 text or Unix seconds. ``time`` in the metric lines then counts from it, and
+            ``updated_at`` is the newest moment the record knows (the start plus the latest
+            ``time`` logged, or the end), not the moment of writing.
     """
 
     def __init__(
@@ -81,6 +95,8 @@ class Run:
         id: str | None = None,  # noqa: A002 - the field is called id in the format
         dir: str | os.PathLike[str] | None = None,  # noqa: A002
         heartbeat_every: float = 30.0,
+        resume: bool = False,
+        started_at: datetime | str | float | None = None,
     ) -> None:
         self._warn = warn = WarnOnce()
         self._lock = threading.RLock()  # the record and its writes; reentrant for signal handlers
@@ -91,7 +107,7 @@ class Run:
         self._signal: str | None = None
         self._first_beat = True
         self._heartbeat_every = fields.clean_seconds(heartbeat_every, warn)
-        self._t0 = time.monotonic()
+        self._t0 = monotonic()
         self._last_beat = -math.inf  # the first log() checks the signal handlers (see _heartbeat)
         self.active = get_rank() == 0
         self.id: str | None = None
@@ -99,19 +115,24 @@ class Run:
         if not self.active:
             self._record: dict[str, Any] = {}
             return
-        started = _now()
+        now = _now()
+        origin = fields.clean_moment(started_at, warn, "started_at") if started_at is not None else None
+        #: Whether the record tells a past run (``started_at`` given): ``updated_at`` then follows its times.
+        self._replay = origin is not None
+        self._last_time = 0.0  # the latest ``time`` written to a line
 
         def new_id() -> str:
-            return fields.clean_id(make_run_id(), warn) or make_run_id(started).partition("_")[0]
+            return fields.clean_id(make_run_id(), warn) or make_run_id(now).partition("_")[0]
 
         root = Path(dir if dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs"))
         run_id = fields.clean_id(id, warn) or new_id()
-        folder = create_run_folder(root, run_id, new_id, warn)
+        previous = _resumable(root / run_id, warn) if resume and id is not None else None
+        folder = root / run_id if previous is not None else create_run_folder(root, run_id, new_id, warn)
         if folder is not None:
             self.folder = folder
             self._writer = self._sink = RunWriter(folder, warn, self._lock)
         self.id = folder.name if folder is not None else run_id
-        self._record = {
+        given = {
             "format": FORMAT,
             "id": self.id,
             "name": fields.clean_name(name, self.id),
@@ -121,8 +142,8 @@ class Run:
             "tags": fields.clean_tags([*fields.items_of(tags), *parent_tags()], warn),
             "config": self._config(config),
             "status": "running",
-            "started_at": _iso(started),
-            "updated_at": _iso(started),
+            "started_at": _iso(origin or now),
+            "updated_at": _iso(origin or now),
             "ended_at": None,
             "epochs": fields.clean_epochs(epochs, warn),
             "summary": {},
@@ -133,24 +154,41 @@ class Run:
             "checkpoints": [],
             "warnings": warn.messages,
         }
+        if previous is not None:
+            given = _resumed(previous, given, name=name, kind=kind, config=config, epochs=epochs)
+            warn.messages[:0] = [m for m in previous["warnings"] if m not in warn.messages]
+            given["warnings"] = warn.messages
+            origin = fields.clean_moment(previous["started_at"], warn, "started_at")
+        if origin is not None:  # ``time`` counts from the run's start, not from this process's
+            self._t0 -= max(0.0, (now - origin).total_seconds())
+        self._record = given
         self._write_record()
         exits.track(self)
 
     # -- the training loop --------------------------------------------------------------
 
-    def log(self, epoch: int | None = None, step: int | None = None, **metrics: Any) -> None:
+    def log(
+        self,
+        epoch: int | None = None,
+        step: int | None = None,
+        *,
+        time: float | datetime | str | None = None,
+        **metrics: Any,
+    ) -> None:
         """Append one line of metrics: ``run.log(epoch=3, train_loss=0.41, val_acc=0.88)``.
 
         Values may be Python or numpy numbers or one-element tensors. Anything else is
         dropped with a warning (once per metric). Non-finite floats are kept. After ``end()``
-        nothing is written (one warning).
+        nothing is written (one warning). ``time`` is for replaying a past run: the moment of
+        the line, as seconds since the run's start or as a moment (``datetime``, ISO text);
+        by default the clock's.
         """
         sink = self._sink
         if sink is None:
             if self._ended:
                 self._warn("after-end-log", "log() after end() does nothing; the line was not recorded")
             return
-        now = time.monotonic()
+        now = monotonic()
         parts = []
         if epoch is not None:
             if type(epoch) is int and 0 <= epoch <= MAX_COUNT:
@@ -162,7 +200,10 @@ class Run:
                 parts.append(f'"step":{step}')
             elif (index := fields.clean_index(step, self._warn, "step")) is not None:
                 parts.append(f'"step":{index}')
-        parts.append(f'"time":{round(now - self._t0, 3)!r}')
+        seconds = round(now - self._t0, 3) if time is None else self._line_time(time)
+        parts.append(f'"time":{seconds!r}')
+        if seconds > self._last_time:
+            self._last_time = seconds
         prefixes = self._prefixes
         for key, value in metrics.items():
             prefix = prefixes.get(key)
@@ -237,13 +278,20 @@ class Run:
             self._record["checkpoints"].append(entry)
             self._write_record()
 
-    def end(self, status: str = "completed", error: BaseException | str | None = None) -> None:
+    def end(
+        self,
+        status: str = "completed",
+        error: BaseException | str | None = None,
+        *,
+        ended_at: datetime | str | float | None = None,
+    ) -> None:
         """Finish the run; later calls do nothing. The context manager calls this for you.
 
         ``status`` is one of ``completed``, ``failed``, ``interrupted``; common synonyms
         (``"succeeded"``, ``"error"``, ``"killed"``...) are mapped, anything else is recorded
         as ``failed`` with a warning. ``error`` is an exception (type, message, traceback) or a
-        message. A run a signal interrupted stays ``interrupted``.
+        message. A run a signal interrupted stays ``interrupted``. ``ended_at`` is for replaying
+        a past run: when it really ended (as ``started_at`` of ``Run``); by default now.
         """
         if not self.active:
             return
@@ -256,7 +304,8 @@ class Run:
             if self._signal is None:
                 self._record["status"] = status
                 self._record["error"] = fields.error_record(error)
-            self._record["ended_at"] = self._record["updated_at"] = _iso(_now())
+            moment = fields.clean_moment(ended_at, self._warn, "ended_at") if ended_at is not None else None
+            self._record["ended_at"] = self._record["updated_at"] = _iso(moment or _now())
             if self._writer is not None:
                 self._writer.finish(self._record)
         exits.untrack(self)
@@ -280,10 +329,7 @@ class Run:
 
     def _prefix(self, key: str) -> str | None:
         """A metric name's JSON-encoded key and colon, kept for the next lines; None (after a
-        warning) for ``time``, which rundocs records, and for an empty or blank name."""
-        if key == "time":
-            self._warn("reserved-time", "'time' is recorded automatically; the logged value was dropped")
-            return None
+        warning) for an empty or blank name."""
         if not fields.is_named(key, self._warn, "log"):
             return None
         prefix = self._prefixes[key] = json.dumps(key, ensure_ascii=False) + ":"
@@ -333,8 +379,29 @@ class Run:
     def _write_record(self) -> None:
         if self._writer is None:
             return
-        self._record["updated_at"] = _iso(_now())
+        self._record["updated_at"] = self._record["ended_at"] or _iso(self._updated())
         self._writer.write_record(self._record)
+
+    def _updated(self) -> datetime:
+        """The newest moment the record knows: now, or for a replayed run its latest line's."""
+        if not self._replay:
+            return _now()
+        start = datetime.fromisoformat(self._record["started_at"])
+        return start + timedelta(seconds=self._last_time)
+
+    def _line_time(self, value: float | datetime | str) -> float:
+        """A line's ``time`` given by the caller, as seconds since the run's start (0 if invalid)."""
+        if isinstance(value, datetime | str):
+            moment = fields.clean_moment(value, self._warn, "time")
+            start = datetime.fromisoformat(self._record["started_at"])
+            seconds = (moment - start).total_seconds() if moment is not None else 0.0
+        else:
+            number = fields.clean_value(value, self._warn, "time")
+            seconds = float(number) if isinstance(number, int | float) else 0.0
+        if not 0 <= seconds <= TIME_LIMIT:
+            message = f"time must be 0 to {TIME_LIMIT:.0f} seconds after the start; recorded as 0 or the limit"
+            self._warn("time-range", message)
+        return round(min(max(seconds, 0.0), TIME_LIMIT), 3)
 
     # -- called by rundocs.record.exits -------------------------------------------------
 
@@ -382,3 +449,31 @@ def _status_of(exc: BaseException | None) -> tuple[str, BaseException | None]:
     if isinstance(exc, SystemExit) and exc.code in (0, None):
         return "completed", None
     return "failed", exc
+
+
+def _resumable(folder: Path, warn: WarnOnce) -> dict[str, Any] | None:
+    """The parsed record of a run folder to resume; None (a new run then starts) when there is
+    no such folder, or after a warning when it cannot be read."""
+    from rundocs.load.records import read_record  # the reader's rules: only a valid record is resumed
+
+    if not (folder / "run.json").exists() and not folder.exists():
+        return None
+    record, data, problems = read_record(folder)
+    if record is None or data is None:
+        why = "; ".join(problem.message for problem in problems) or "unreadable"
+        warn("resume", f"cannot resume {folder}: {why}; recording a new run")
+        return None
+    return data
+
+
+def _resumed(previous: dict[str, Any], given: dict[str, Any], **arguments: Any) -> dict[str, Any]:
+    """The record of a resumed run: what was recorded, with what this process says of it."""
+    record = {**previous, "status": "running", "ended_at": None, "error": None, "env": given["env"]}
+    for field in ("phase", "sweep", "evaluates", "restarts"):
+        if given[field]:
+            record[field] = given[field]
+    for field, argument in (("name", "name"), ("kind", "kind"), ("config", "config"), ("epochs", "epochs")):
+        if arguments[argument] is not None and (field != "kind" or arguments[argument] != "train"):
+            record[field] = given[field]
+    record["tags"] = list(dict.fromkeys([*previous["tags"], *given["tags"]]))
+    return record

@@ -246,7 +246,19 @@ class RunWriter:
         except OSError as error:
             self._warn(f"open-metrics-{error.errno}", f"cannot open {path}: {error}")
             return False
+        self._torn = _ends_mid_line(path)  # a resumed run whose process died inside a line
         return True
+
+
+def _ends_mid_line(path: Path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            if file.seek(0, os.SEEK_END) == 0:
+                return False
+            file.seek(-1, os.SEEK_END)
+            return file.read(1) != b"\n"
+    except OSError:
+        return False
 
 
 def _close_quietly(file: Any) -> None:
