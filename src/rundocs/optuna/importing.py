@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -15,8 +14,8 @@ from typing import Any
 
 from optuna.trial import TrialState
 
-from rundocs.atomic import replace_file
-from rundocs.format.schema import METRICS_FILE, RUN_FILE
+from rundocs.format.schema import RUN_FILE
+from rundocs.importers.store import write_run_folder
 from rundocs.optuna.storage import StudyImportError, read_study
 from rundocs.optuna.trials import STATE_LABELS, StepName, TrialLayout, planned_epochs, trial_record
 
@@ -101,8 +100,10 @@ def import_study(
             continue
         run_id = import_run_id(study_name, trial.number)
         record, lines = trial_record(trial, run_id, study_name, directions, layout)
+        text = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False).encode() + b"\n"
+        owner = {"optuna", f"study:{study_name}", f"trial:{trial.number}"}
         try:
-            outcome = _write_import(root / run_id, record, b"".join(lines), study_name, trial.number)
+            outcome = write_run_folder(root / run_id, text, b"".join(lines), owner)
         except OSError as error:
             raise StudyImportError(storage, study_name, f"cannot write {root / run_id}: {error}") from error
         getattr(report, outcome).append(run_id)
@@ -133,7 +134,7 @@ def _find_live_trials(root: Path, study_name: str) -> set[int]:
         return found
     study_tag = f"study:{study_name}"
     for entry in folders:
-        record = _read_json(Path(entry.path) / RUN_FILE)
+        record = _read_optuna_record(Path(entry.path) / RUN_FILE)
         tags = record.get("tags") if record else None
         if not isinstance(tags, list) or "optuna" not in tags or study_tag not in tags:
             continue
@@ -143,34 +144,10 @@ def _find_live_trials(root: Path, study_name: str) -> set[int]:
     return found
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_optuna_record(path: Path) -> dict[str, Any] | None:
     try:
         data = path.read_bytes()
         record = json.loads(data) if b'"optuna"' in data else None
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
-
-
-def _write_import(folder: Path, record: dict[str, Any], metrics: bytes, study: str, number: int) -> str:
-    """Write one imported run; ``written``, ``unchanged``, or ``taken`` (the folder holds another run)."""
-    run_file = folder / RUN_FILE
-    if run_file.exists():
-        old = _read_json(run_file)
-        tags = old.get("tags") if old else None
-        if not isinstance(tags, list) or not {"optuna", f"study:{study}", f"trial:{number}"} <= set(tags):
-            return "taken"
-    elif folder.exists() and any(folder.iterdir()):
-        return "taken"
-    folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False).encode() + b"\n"
-    changed = [_replace_if_changed(folder / METRICS_FILE, metrics), _replace_if_changed(run_file, text)]
-    return "written" if any(changed) else "unchanged"
-
-
-def _replace_if_changed(path: Path, data: bytes) -> bool:
-    with contextlib.suppress(FileNotFoundError):
-        if path.read_bytes() == data:
-            return False
-    replace_file(path, data)
-    return True

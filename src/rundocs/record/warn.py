@@ -12,13 +12,15 @@ class RecordingWarning(UserWarning):
 class WarnOnce:
     """Issues each distinct warning once and keeps the messages for the run record."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: bool = False) -> None:
         self.messages: list[str] = []
         self._seen: set[str] = set()
+        self._quiet = quiet  # keep the messages only (an importer reports them itself)
 
     def __call__(self, key: str, message: str) -> None:
         if key in self._seen:
             return
         self._seen.add(key)
         self.messages.append(message)
-        warnings.warn(f"rundocs: {message}", RecordingWarning, stacklevel=4)
+        if not self._quiet:
+            warnings.warn(f"rundocs: {message}", RecordingWarning, stacklevel=4)

@@ -293,6 +293,43 @@ def import_optuna(storage: str, study: str, runs_dir: Path) -> None:
     click.echo(import_command(storage, study, runs_dir))
 
 
+def _import_command(source: str, help_text: str) -> None:
+    """``rundocs import <source> LOCATION``: the same options for every tracker."""
+
+    @import_.command(name=source, help=help_text + " Importing again updates the runs that changed.")
+    @click.argument("location")
+    @click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+    @click.option("--phase", default=None, help="Phase of the runs the source does not place in one.")
+    @click.option("--sweep", default=None, help="Sweep of the runs the source does not place in one.")
+    @click.option("--metric", default=None, help="The metric that ranks the runs (with --goal).")
+    @click.option("--goal", type=click.Choice(["min", "max"]), default=None, help="Which way --metric is better.")
+    def command(
+        location: str, runs_dir: Path, phase: str | None, sweep: str | None, metric: str | None, goal: str | None
+    ) -> None:
+        from rundocs.importers.sources import import_source
+        from rundocs.importers.store import ImportOptions
+
+        try:
+            options = ImportOptions(phase=phase, sweep=sweep, metric=metric, goal=goal)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from error
+        report = import_source(source, location, runs_dir, options)
+        for line in report.lines():
+            click.echo(line)
+        if report.unmapped:
+            raise SystemExit(1)
+
+
+def _add_import_commands() -> None:
+    from rundocs.importers.sources import SOURCES
+
+    for source, spec in SOURCES.items():
+        _import_command(source, spec.help)
+
+
+_add_import_commands()
+
+
 def _short_lived() -> None:
     """Switch the cyclic garbage collector off for the rest of this process.
 

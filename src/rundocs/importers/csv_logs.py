@@ -1,0 +1,125 @@
+"""CSV logs: Lightning's ``CSVLogger`` folders and any CSV with an ``epoch`` or ``step`` column.
+
+A source is a CSV file (one run) or a folder: every ``metrics.csv`` under it is one run (a
+``CSVLogger`` writes ``<name>/version_<n>/metrics.csv`` with ``hparams.yaml`` beside it, read
+as the config). Rows keep their epoch and step; empty cells are metrics not logged on that row.
+A ``time``, ``timestamp`` or ``wall_time`` column (Unix seconds or ISO 8601) gives the times;
+without one, the run is placed at the file's modification time. A CSV does not say whether its
+run finished: it is imported ``completed``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rundocs.importers.imported import ImportedRun, Row
+from rundocs.importers.store import Unmapped
+from rundocs.load.bounded_yaml import read_yaml
+from rundocs.safe_files import read_regular
+
+SOURCE = "csv"
+MAX_CSV_BYTES = 512 * 1024**2
+_TIME_COLUMNS = ("time", "timestamp", "wall_time")
+_INDEX_COLUMNS = ("epoch", "step")
+
+
+def read_csv_source(location: str) -> Iterator[ImportedRun | Unmapped]:
+    """Every run at ``location``: the file itself, or each ``metrics.csv`` in the folder."""
+    path = Path(location)
+    if path.is_file():
+        yield _read_run(path, path.stem, path.name)
+        return
+    if not path.is_dir():
+        yield Unmapped(str(path), "no such file or folder")
+        return
+    files = sorted(path.rglob("metrics.csv"))
+    if not files:
+        yield Unmapped(str(path), "no metrics.csv in this folder")
+    for file in files:
+        relative = file.parent.relative_to(path)
+        name = relative.as_posix() if relative.parts else path.name
+        yield _read_run(file, name, f"{path.name}/{file.relative_to(path).as_posix()}")
+
+
+def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
+    try:
+        text = read_regular(file, MAX_CSV_BYTES).decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        return Unmapped(str(file), f"cannot read: {error}")
+    table = list(csv.reader(io.StringIO(text, newline="")))
+    if not table:
+        return Unmapped(str(file), "empty file")
+    header = [column.strip() for column in table[0]]
+    if not set(_INDEX_COLUMNS) & set(header):
+        return Unmapped(str(file), f"no epoch or step column (columns: {', '.join(header[:8])})")
+    time_column = next((column for column in _TIME_COLUMNS if column in header), None)
+    rows, moments = [], []
+    for cells in table[1:]:
+        values = {column: cell for column, cell in zip(header, cells, strict=False) if cell.strip()}
+        moment = _moment(values.pop(time_column, None)) if time_column else None
+        if moment is not None:
+            moments.append(moment)
+        epoch, step = (_index(values.pop(column, None)) for column in _INDEX_COLUMNS)
+        numbers = {column: number for column, cell in values.items() if (number := _number(cell)) is not None}
+        if numbers:
+            rows.append((epoch, step, moment, numbers))
+    modified = datetime.fromtimestamp(file.stat().st_mtime, UTC)
+    started = min(moments, default=modified)
+    ended = max(moments, default=modified)
+    config, problems = _hparams(file.parent / "hparams.yaml")
+    return ImportedRun(
+        source=SOURCE,
+        key=key,
+        name=name,
+        started_at=started,
+        ended_at=ended,
+        config=config,
+        problems=problems,
+        rows=[
+            Row(numbers, epoch, step, (moment - started).total_seconds() if moment else None)
+            for epoch, step, moment, numbers in rows
+        ],
+    )
+
+
+def _hparams(path: Path) -> tuple[Any, list[str]]:
+    """The config in ``hparams.yaml`` beside a ``CSVLogger``'s metrics, and why it was not read."""
+    if not path.is_file():
+        return None, []
+    try:
+        return read_yaml(read_regular(path, 16 * 1024**2).decode()), []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        return None, [f"hparams.yaml not read as the config: {str(error).splitlines()[0]}"]
+
+
+def _index(cell: str | None) -> int | None:
+    number = _number(cell) if cell is not None else None
+    return int(number) if number is not None and number == int(number) and number >= 0 else None
+
+
+def _number(cell: str) -> float | None:
+    try:
+        number = float(cell)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) or cell.strip().lower() in ("nan", "inf", "-inf") else None
+
+
+def _moment(cell: str | None) -> datetime | None:
+    if cell is None:
+        return None
+    number = _number(cell)
+    try:
+        if number is not None:
+            return datetime.fromtimestamp(number, UTC)
+        return datetime.fromisoformat(cell.strip()).astimezone(UTC)
+    except (ValueError, OverflowError, OSError):
+        return None

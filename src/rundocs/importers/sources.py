@@ -1,0 +1,42 @@
+"""The sources ``rundocs import`` reads: each a reader module, imported only when used (its
+tracker's library is an optional extra)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+from rundocs.exceptions import RundocsError
+from rundocs.importers.imported import ImportedRun
+from rundocs.importers.store import ImportOptions, ImportReport, Unmapped, import_runs
+
+
+class Source(NamedTuple):
+    module: str
+    reader: str
+    extra: str | None  # the pip extra that installs what the reader needs
+    help: str
+
+
+SOURCES = {
+    "csv": Source(
+        "rundocs.importers.csv_logs",
+        "read_csv_source",
+        None,
+        "A CSV file with an epoch or step column, or a folder of Lightning CSVLogger runs.",
+    ),
+}
+
+
+def import_source(source: str, location: str, runs_dir: str | os.PathLike[str], options: ImportOptions) -> ImportReport:
+    """Read ``location`` with the reader of ``source`` and write its runs into ``runs_dir``."""
+    spec = SOURCES[source]
+    try:
+        module = importlib.import_module(spec.module)
+    except ImportError as error:
+        extra = f"; pip install 'rundocs[{spec.extra}]'" if spec.extra else ""
+        raise RundocsError(f"cannot import {source} runs: {error}{extra}") from error
+    reader: Callable[[str], Iterator[ImportedRun | Unmapped]] = getattr(module, spec.reader)
+    return import_runs(reader(location), runs_dir, source, options)
