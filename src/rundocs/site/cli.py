@@ -180,6 +180,47 @@ def check(
 
 
 @cli.command()
+@_site_options
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="IP:PORT", help="Where to serve.")
+@click.option("--config-file", default="mkdocs.yml", show_default=True, type=click.Path(path_type=Path))
+@click.option(
+    "--interval",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds between looks at the runs, plans and templates.",
+)
+def serve(
+    runs_dir: Path,
+    plans_dir: Path,
+    docs_dir: Path,
+    templates: Path,
+    title: str | None,
+    cache: Path,
+    no_cache: bool,
+    allow_problems: bool,
+    directions: dict[str, Direction],
+    dev_addr: str,
+    config_file: Path,
+    interval: float,
+) -> None:
+    """Serve the site with MkDocs and write the pages again whenever runs, plans or templates
+    change; the browser reloads. Problems are logged and never stop it; Ctrl-C does."""
+    import logging
+
+    from rundocs.site.serve import serve_site
+
+    handler = logging.StreamHandler()  # MkDocs' and rundocs' log lines, as `mkdocs serve` shows them
+    handler.setFormatter(logging.Formatter("%(levelname)-8s-  %(message)s"))
+    for name in ("mkdocs", "rundocs"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(logging.INFO)
+    project = _project(runs_dir, plans_dir, docs_dir, cache, no_cache)
+    options = _options(runs_dir, templates, title or read_site_name(config_file), directions)
+    serve_site(project, options, config_file=config_file, dev_addr=dev_addr, interval=interval)
+
+
+@cli.command()
 @click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
 @click.option("--plans", "plans_dir", default="plans", show_default=True, type=click.Path(path_type=Path))
 def validate(runs_dir: Path, plans_dir: Path) -> None:
