@@ -128,7 +128,8 @@ def test_metric_axis_follows_the_lines_that_carry_the_metric(lines: list[dict[st
 def record(run_id: str, started: int, restarts: str | None) -> RunRecord:
     moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=started)
     return RunRecord(
-        id=run_id, name=run_id, kind="train", phase=None, sweep=None, tags=(), config={}, status="failed",
+        id=run_id, name=run_id, kind="train", phase=None, sweep=None, tags=(), config={}, bookkeeping=(),
+        status="failed",
         started_at=moment, updated_at=moment, ended_at=moment, epochs=None, summary={}, summary_text={}, evaluates=(),
         restarts=restarts, error=None, env={}, checkpoints=(), warnings=(), folder=Path(run_id), notes=None,
     )  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from rundocs.analyse.phases import compare_baseline, phase_members
 from rundocs.analyse.rules import Relaunches
+from rundocs.analyse.sweep_groups import names_setting
 from rundocs.format.schema import flatten
 from rundocs.load.plans import Plan
 from rundocs.load.records import RunRecord
@@ -28,6 +29,7 @@ class ConfigRow(NamedTuple):
     value: Any
     baseline_value: Any
     changed: bool
+    bookkeeping: bool = False  # not a hyperparameter: never marked changed
 
 
 _MISSING = object()
@@ -60,21 +62,26 @@ def find_baselines(records: Mapping[str, RunRecord], plans: Mapping[str, Plan] |
     return baselines
 
 
-def diff_config(config: Mapping[str, Any], baseline: Mapping[str, Any] | None) -> list[ConfigRow]:
+def diff_config(
+    config: Mapping[str, Any], baseline: Mapping[str, Any] | None, bookkeeping: Sequence[str] = ()
+) -> list[ConfigRow]:
     """Every setting of ``config`` (dotted keys, sorted), marked where it differs from the baseline.
 
-    Settings the baseline has and the run lacks are listed too, with value None.
+    Settings the baseline has and the run lacks are listed too, with value None. Bookkeeping
+    settings (``sweep_groups.names_setting``) are listed, never marked.
     """
     own = dict(flatten(config))
     if baseline is None:
-        return [ConfigRow(key, value, None, False) for key, value in sorted(own.items())]
+        return [
+            ConfigRow(key, value, None, False, names_setting(key, bookkeeping)) for key, value in sorted(own.items())
+        ]
     theirs = dict(flatten(baseline))
     rows = []
     for key in sorted(own.keys() | theirs.keys()):
         value, other = own.get(key, _MISSING), theirs.get(key, _MISSING)
-        rows.append(
-            ConfigRow(key, None if value is _MISSING else value, None if other is _MISSING else other, value != other)
-        )
+        kept = names_setting(key, bookkeeping)
+        shown, theirs_shown = (None if v is _MISSING else v for v in (value, other))
+        rows.append(ConfigRow(key, shown, theirs_shown, value != other and not kept, kept))
     return rows
 
 

@@ -11,6 +11,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import Any
 
 import numpy as np
@@ -38,8 +39,8 @@ def find_dimensions(settings: Mapping[str, Mapping[str, Any]], repeats: Sequence
     """The settings that vary (dimensions) and the varying repeat keys (``seed``...), sorted."""
     keys = sorted({key for config in settings.values() for key in config})
     varied = [k for k in keys if len({value_key(config.get(k)) for config in settings.values()}) > 1]
-    varied = [k for k in varied if not _named(k, BOOKKEEPING)]
-    repeat_keys = [k for k in varied if _named(k, repeats)]
+    varied = [k for k in varied if not names_setting(k, BOOKKEEPING)]
+    repeat_keys = [k for k in varied if names_setting(k, repeats)]
     return [k for k in varied if k not in repeat_keys], repeat_keys
 
 
@@ -113,9 +114,15 @@ def _distinct(labels: list[str]) -> list[str]:
     return result
 
 
-def _named(key: str, names: Sequence[str]) -> bool:
-    """``key`` is one of ``names``, or a nested key ending in one (``data.seed``)."""
-    return key in names or key.rsplit(".", 1)[-1] in names
+def names_setting(key: str, names: Sequence[str]) -> bool:
+    """Whether one of ``names`` names the dotted setting ``key``: the key itself, its last part
+    (``seed`` names ``data.seed``), a parent (``paths`` names ``paths.data``) or a glob
+    (``log_*``, ``paths.*``). The one rule for ``repeat`` and ``bookkeeping`` settings."""
+    last = key.rsplit(".", 1)[-1]
+    return any(
+        key == name or last == name or key.startswith(name + ".") or fnmatchcase(key, name) or fnmatchcase(last, name)
+        for name in names
+    )
 
 
 def _finite(value: Any) -> float | None:

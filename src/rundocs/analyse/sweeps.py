@@ -28,7 +28,7 @@ import pandas as pd
 from rundocs.analyse.curves import VALIDATION_SPLITS
 from rundocs.analyse.names import Direction, parse_metric_name
 from rundocs.analyse.rules import Relaunches, pick_best, resolve_direction
-from rundocs.analyse.sweep_groups import find_dimensions, group_levels, value_key
+from rundocs.analyse.sweep_groups import find_dimensions, group_levels, names_setting, value_key
 from rundocs.analyse.sweep_scores import RunScore, from_study, rank_key, ranked, score_run
 from rundocs.format.schema import flatten
 from rundocs.load.runs import Runs
@@ -145,12 +145,15 @@ def report_sweep(
     metric: str | None = None,
     goal: Goal | None = None,
     repeats: Sequence[str] = DEFAULT_REPEATS,
+    bookkeeping: Sequence[str] = (),
     directions: Mapping[str, Direction] | None = None,
     relaunches: Relaunches | None = None,
 ) -> SweepReport:
-    """The sweep of ``run_ids``. ``metric``, ``goal`` and ``repeats`` come from a plan's
-    ``sweep:`` spec; ``directions`` are the user's overrides (``--direction``). The direction is
-    ``rules.resolve_direction``'s: overrides, then the plan, then the study, then the name."""
+    """The sweep of ``run_ids``. ``metric``, ``goal``, ``repeats`` and ``bookkeeping`` come from a
+    plan's ``sweep:`` spec (bookkeeping settings, with those each run names, are left out:
+    never a dimension, nor part of a configuration); ``directions`` are the user's overrides
+    (``--direction``). The direction is ``rules.resolve_direction``'s: overrides, then the plan,
+    then the study, then the name."""
     warnings: list[str] = []
     relaunches = relaunches or Relaunches(runs.records)
     members, relaunched = sweep_members(name, run_ids, runs, relaunches)
@@ -171,7 +174,11 @@ def report_sweep(
             f"nothing says whether lower or higher {metric} is better; ranked as lower is better. "
             f"Say it in the phase plan (sweep: {{goal: max}}) or with rundocs build --direction {metric}=max"
         )
-    settings = {run_id: dict(flatten(runs.records[run_id].config)) for run_id in members}
+    ignored = [*bookkeeping, *(name for run_id in members for name in runs.records[run_id].bookkeeping)]
+    settings = {
+        run_id: {key: value for key, value in flatten(runs.records[run_id].config) if not names_setting(key, ignored)}
+        for run_id in members
+    }
     dimensions, repeat_keys = find_dimensions(settings, repeats)
     scores = [score_run(runs, run_id, metric, goal, relaunches) for run_id in members]
     missing = [s.name for s in scores if s.score is None and s.best is None and not from_study(runs, s.run_id)]

@@ -34,11 +34,11 @@ RUN_ID_RULE = (
 #: Dates outside these years are refused (a clock never set reads 1970, which stays in).
 YEARS = (1970, 2999)
 
-_LISTS = ("tags", "evaluates", "checkpoints", "warnings")
+_LISTS = ("tags", "bookkeeping", "evaluates", "checkpoints", "warnings")
 _OBJECTS = ("config", "summary", "env")
 _NAMES = ("id", "name", "phase", "sweep")
 _OPTIONAL = ("phase", "sweep", "restarts", "ended_at")  # where "" reads as null
-_ONE_ITEM = ("tags", "evaluates")  # where a lone string reads as a one-item list
+_ONE_ITEM = ("tags", "bookkeeping", "evaluates")  # where a lone string reads as a one-item list
 _TIMES = ("started_at", "updated_at", "ended_at")
 
 

@@ -81,6 +81,8 @@ class SweepSpec:
     metric: str | None
     goal: Literal["min", "max"] | None
     repeat: tuple[str, ...]
+    #: Settings that are not hyperparameters: never a dimension (``sweep_groups.names_setting``).
+    bookkeeping: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -337,18 +339,25 @@ class _Checker:
         if value is None:
             return None
         if not isinstance(value, dict):
-            self.problem("sweep", "expected {metric: <name>, goal: min|max, repeat: [seed]}")
+            self.problem("sweep", "expected {metric: <name>, goal: min|max, repeat: [seed], bookkeeping: [...]}")
             return None
-        for key in sorted(set(value) - {"metric", "goal", "repeat"}, key=str):
-            self.problem(f"sweep.{key}", "unknown key; expected metric, goal, repeat")
+        for key in sorted(set(value) - {"metric", "goal", "repeat", "bookkeeping"}, key=str):
+            self.problem(f"sweep.{key}", "unknown key; expected metric, goal, repeat, bookkeeping")
         goal = value.get("goal")
         if goal not in (None, "min", "max"):
             self.problem("sweep.goal", f"expected min or max, got {_shown(goal)}")
             goal = None
-        repeat = value.get("repeat", ["seed"])
-        if isinstance(repeat, str):
-            repeat = [repeat]
-        if not isinstance(repeat, list) or not all(isinstance(item, str) for item in repeat):
-            self.problem("sweep.repeat", f"expected a list of setting names, got {_shown(repeat)}")
-            repeat = ["seed"]
-        return SweepSpec(self.text(value, "metric", "sweep."), goal, tuple(repeat))
+        repeat = self.names(value, "repeat", "sweep.") if "repeat" in value else ("seed",)
+        return SweepSpec(
+            self.text(value, "metric", "sweep."), goal, repeat or ("seed",), self.names(value, "bookkeeping", "sweep.")
+        )
+
+    def names(self, value: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:
+        """A list of setting names (one name alone reads as a list of one)."""
+        names = value.get(key, [])
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not all(isinstance(item, str) for item in names):
+            self.problem(f"{prefix}{key}", f"expected a list of setting names, got {_shown(names)}")
+            return ()
+        return tuple(names)

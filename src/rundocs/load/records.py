@@ -43,6 +43,8 @@ class RunRecord:
     sweep: str | None
     tags: tuple[str, ...]
     config: dict[str, Any]
+    #: Settings of ``config`` that are not hyperparameters (patterns, see ``sweep_groups.names_setting``).
+    bookkeeping: tuple[str, ...]
     status: str
     started_at: datetime
     updated_at: datetime
@@ -160,6 +162,7 @@ def _typed(data: dict[str, Any], folder: Path, notes: str | None) -> RunRecord:
         sweep=data.get("sweep"),
         tags=tuple(data.get("tags", ())),
         config=data.get("config", {}),
+        bookkeeping=tuple(data.get("bookkeeping", ())),
         status=data["status"],
         started_at=datetime.fromisoformat(data["started_at"]),
         updated_at=datetime.fromisoformat(data["updated_at"]),

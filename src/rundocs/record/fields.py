@@ -42,6 +42,7 @@ _DEFAULTS: dict[str, Callable[[], Any]] = {
     "sweep": lambda: None,
     "tags": list,
     "config": dict,
+    "bookkeeping": list,
     "ended_at": lambda: None,
     "epochs": lambda: None,
     "summary": dict,

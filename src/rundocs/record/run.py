@@ -58,6 +58,9 @@ class Run:
         sweep: Sweep the run belongs to.
         kind: ``"train"`` or ``"eval"``.
         config: Settings of the run: a mapping or a dataclass, nested freely.
+        bookkeeping: Settings of ``config`` that are not hyperparameters (``["paths",
+            "log_every", "save_*"]``): a dotted key, a parent, a last part or a glob. Sweeps do
+            not take them for dimensions and config diffs do not mark them.
         epochs: Planned number of epochs, for progress (``E012/030``).
         tags: Free labels. Inside a command started by ``rundocs run``, ``parent:<id>`` (the
             id of the run that records the command) is added.
@@ -88,6 +91,7 @@ class Run:
         sweep: str | None = None,
         kind: str = "train",
         config: Mapping[str, Any] | Any = None,
+        bookkeeping: Iterable[str] = (),
         epochs: int | None = None,
         tags: Iterable[str] = (),
         evaluates: str | Iterable[str] | None = None,
@@ -141,6 +145,7 @@ class Run:
             "sweep": fields.clean_label(sweep, warn, "sweep"),
             "tags": fields.clean_tags([*fields.items_of(tags), *parent_tags()], warn),
             "config": self._config(config),
+            "bookkeeping": fields.clean_tags(bookkeeping, warn),
             "status": "running",
             "started_at": _iso(origin or now),
             "updated_at": _iso(origin or now),
@@ -469,7 +474,7 @@ def _resumable(folder: Path, warn: WarnOnce) -> dict[str, Any] | None:
 def _resumed(previous: dict[str, Any], given: dict[str, Any], **arguments: Any) -> dict[str, Any]:
     """The record of a resumed run: what was recorded, with what this process says of it."""
     record = {**previous, "status": "running", "ended_at": None, "error": None, "env": given["env"]}
-    for field in ("phase", "sweep", "evaluates", "restarts"):
+    for field in ("phase", "sweep", "evaluates", "restarts", "bookkeeping"):
         if given[field]:
             record[field] = given[field]
     for field, argument in (("name", "name"), ("kind", "kind"), ("config", "config"), ("epochs", "epochs")):

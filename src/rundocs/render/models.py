@@ -143,7 +143,7 @@ def make_run_page(
         summaries=summaries,
         findings=[finding.text for finding in findings],
         figure=figure_json(spec) if spec else None,
-        config=diff_config(record.config, baseline.config if baseline else None),
+        config=diff_config(record.config, baseline.config if baseline else None, record.bookkeeping),
         baseline=entries[baseline_id] if baseline_id else None,
         started=_utc(record.started_at),
         ended=_utc(record.ended_at) if record.ended_at else None,

@@ -377,6 +377,7 @@ def _sweep_pages(
                 metric=spec.metric if spec else None,
                 goal=spec.goal if spec else None,
                 repeats=spec.repeat if spec else DEFAULT_REPEATS,
+                bookkeeping=spec.bookkeeping if spec else (),
                 directions=directions,
                 relaunches=relaunches,
             )
