@@ -126,17 +126,25 @@ class DocsFolder:
         return (result.st_mtime_ns, result.st_size)
 
     def generated_pages(self, skip: set[str]) -> Iterator[str]:
-        """Generated pages (regular ``.md`` files with the mark) other than those in ``skip``, in
-        path order; symlinked folders are not entered and symlinked pages never count."""
+        """Generated pages (regular ``.md`` files with the mark, and every regular file in the
+        ``owned`` folder) other than those in ``skip``, in path order; symlinked folders are not
+        entered and symlinked files never count."""
         root = self._folders.get("")
         if root is None:
             return
         found = []
         for folder, _, names, descriptor in os.fwalk(".", dir_fd=root):
             prefix = "" if folder == "." else folder.removeprefix("./") + "/"
+            owned = bool(self.owned) and prefix.startswith(f"{self.owned}/")
             for name in names:
                 relative = prefix + name
-                if not name.endswith(".md") or relative in skip:
+                if relative in skip:
+                    continue
+                if owned:
+                    if stat.S_ISREG(os.stat(name, dir_fd=descriptor, follow_symlinks=False).st_mode):
+                        found.append(relative)
+                    continue
+                if not name.endswith(".md"):
                     continue
                 try:
                     head = _read_regular(descriptor, name, _MARK_WITHIN)

@@ -61,6 +61,18 @@ class RunPage:
     env_rows: list[tuple[str, str]]
     relaunch_of: str | None = None  # the run this one relaunches, when rules.Relaunches accepts it
     relaunched_as: str | None = None
+    artifacts: tuple[ArtifactView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArtifactView:
+    """A file of the run folder as the run page lists it; ``url`` is set when it is published."""
+
+    path: str
+    size: int
+    kind: str  # image, file or listed
+    why: str
+    url: str | None
 
 
 def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
@@ -117,6 +129,7 @@ def make_run_page(
     entries: dict[str, LogEntry],
     baseline_id: str | None,
     directions: dict[str, Direction] | None = None,
+    artifacts: tuple[ArtifactView, ...] = (),
 ) -> RunPage:
     record = runs.records[run_id]
     columns = runs.curves(run_id)
@@ -151,6 +164,7 @@ def make_run_page(
         env_rows=_env_rows(record.env),
         relaunch_of=facts.get("relaunch_of"),
         relaunched_as=facts.get("relaunched_as"),
+        artifacts=artifacts,
     )
 
 

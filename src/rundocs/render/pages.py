@@ -25,9 +25,11 @@ from rundocs.analyse.names import Direction
 from rundocs.analyse.phases import _matches, phase_inputs, phase_members, report_phase
 from rundocs.analyse.rules import Relaunches
 from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep, sweep_members
+from rundocs.load.artifacts import Artifact, find_artifacts
 from rundocs.load.plans import Plan, SweepSpec
 from rundocs.load.problems import Problem
 from rundocs.load.runs import Runs
+from rundocs.render.artifact_files import ARTIFACTS_DIR, artifact_views, artifacts_key, publish_artifacts
 from rundocs.render.docs_files import DocsFolder
 from rundocs.render.environment import make_environment
 from rundocs.render.manifest import KeptPage, Manifest, PageRecord, make_key, stamp_of
@@ -47,6 +49,7 @@ from rundocs.render.problems import (
 from rundocs.render.sweep_models import SweepSummary, make_sweep_page, summarize_sweep, sweep_slug
 
 ASSETS_DIR = "assets/rundocs"
+assert ARTIFACTS_DIR.startswith(f"{ASSETS_DIR}/")  # the copies are in the folder rundocs owns
 ASSET_FILES = (
     "rundocs.js",
     "rundocs.css",
@@ -136,9 +139,16 @@ def render_site(
     keeper = _Keeper(previous, manifest, build_key, docs, kept)
     pages: dict[str, str] = {}
     failures: list[PageFailure] = []
+    artifacts: dict[str, tuple[Artifact, ...]] = {}
+    copies: dict[str, bytes] = {}
     for run_id in order:
+        record = runs.records[run_id]
+        found = find_artifacts(record.folder, frozenset(c.path for c in record.checkpoints))
+        artifacts[run_id], published = publish_artifacts(record.folder, run_id, found, keeper)
+        copies.update(published)
         baseline = baselines[run_id]
         keys[run_id] = make_key(
+            artifacts_key(artifacts[run_id]),
             runs.signatures.get(run_id),
             facts[run_id]["state"],
             baseline,
@@ -159,7 +169,15 @@ def render_site(
         if path in kept or path in pages:  # kept, or already an error page (its log entry failed)
             continue
         with Isolated(pages, failures, path, f"run {run_id} ({source}/{run_id})") as attempt:
-            page = make_run_page(runs, run_id, facts[run_id], entries, baselines[run_id], directions)
+            page = make_run_page(
+                runs,
+                run_id,
+                facts[run_id],
+                entries,
+                baselines[run_id],
+                directions,
+                artifact_views(run_id, artifacts[run_id]),
+            )
             attempt.text = environment.get_template("run.md.j2").render(source=f"{source}/{run_id}", page=page)
         if attempt.ok:
             manifest.pages[run_id] = PageRecord(keys[run_id], entries[run_id], path, (0, 0))
@@ -212,6 +230,7 @@ def render_site(
             source=f"{source} and plans", runs=shown_runs, plans=shown_plans, failures=list(failures)
         )
     files = {path: text.encode() for path, text in pages.items()}
+    files.update(copies)
     files.update(_assets(keeper))
     return RenderedSite(files, kept, manifest, failures)
 
@@ -255,7 +274,7 @@ def check_site(site: RenderedSite, docs: Path) -> CheckReport:
     """Compare what ``build`` would write with ``docs/``, byte for byte (kept pages by stamp);
     a symlink or special file where a generated file goes is stale."""
     report = CheckReport()
-    with DocsFolder(docs, create=False) as folder:
+    with DocsFolder(docs, create=False, owned=ASSETS_DIR) as folder:
         for relative, content in sorted(site.files.items()):
             current = folder.read(relative)
             if current is None:
