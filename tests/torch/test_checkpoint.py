@@ -332,3 +332,23 @@ def test_a_damaged_file_is_refused_with_a_checkpoint_error(tmp_path: Path, damag
 
     with pytest.raises(CheckpointError):
         load_checkpoint(path, MLP(MLPConfig()))
+
+
+def test_a_checkpoint_loads_with_plain_torch_load_and_load_state_dict(tmp_path: Path) -> None:
+    """Code without rundocs (a colleague's notebook, a serving image) reads the file as documented."""
+    torch.manual_seed(0)
+    model = MLP(MLPConfig())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(torch.randn(2, 4)).sum().backward()
+    optimizer.step()
+    path = tmp_path / "checkpoints" / "best.pt"
+    save_checkpoint(model, path, arch=MLPConfig(), optimizer=optimizer, epoch=3)
+
+    payload = torch.load(path, weights_only=True, map_location="cpu")
+    assert payload["epoch"] == 3 and payload["arch"] == dataclasses.asdict(MLPConfig())
+    restored = MLP(MLPConfig(**payload["arch"]))
+    restored.load_state_dict(payload["model"])
+    fresh_optimizer = torch.optim.SGD(restored.parameters(), lr=0.1)
+    fresh_optimizer.load_state_dict(payload["optimizer"])
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(restored.state_dict()[name], tensor), name
