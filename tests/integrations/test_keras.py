@@ -63,7 +63,7 @@ except ValueError:
 def compiled_model() -> Any:
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss=keras.losses.MeanSquaredError(), metrics=["mae"])
     return model
 
 
@@ -82,8 +82,8 @@ def test_a_fit_records_the_history_by_epoch_counted_from_one(tmp_dir: Path) -> N
     runs, record = only_run(tmp_dir / "runs")
     assert record.status == "completed" and record.error is None and record.name == "mlp"
     assert record.epochs == 3
-    assert record.config["data"] == "sum4" and record.config["loss"] == "mse"
-    assert record.config["model"] == {"class": "Sequential", "name": model.name, "parameters": 49}
+    assert record.config["data"] == "sum4" and record.config["loss"] == "mean_squared_error"
+    assert record.config["model"] == {"class": "Sequential", "parameters": 49}
     assert record.config["optimizer"]["name"] == "sgd"
     assert record.config["optimizer"]["learning_rate"] == pytest.approx(0.05)
     expected = [

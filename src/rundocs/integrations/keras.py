@@ -54,8 +54,8 @@ class RundocsCallback(keras.callbacks.Callback):  # type: ignore[misc]  # Keras 
         name: Human name of the run; defaults to its id.
         phase: Phase the run belongs to.
         sweep: Sweep the run belongs to.
-        config: Settings of the run; ``model`` (class, name, parameters), ``optimizer`` (its
-            config) and ``loss`` are added.
+        config: Settings of the run; ``model`` (class, number of parameters), ``optimizer`` (its
+            config) and ``loss`` (its name) are added.
         epochs: Planned epochs; defaults to ``fit``'s ``epochs``.
         tags: Free labels.
         id: Folder name of the run; by default a new time-sorted id.
@@ -99,13 +99,28 @@ class RundocsCallback(keras.callbacks.Callback):  # type: ignore[misc]  # Keras 
 
 
 def _settings(model: Any) -> dict[str, Any]:
-    """What the compiled model says of itself: class, name, size, optimizer and loss."""
-    settings: dict[str, Any] = {"model": {"class": type(model).__name__, "name": model.name}}
+    """What the compiled model says of itself: class, size, optimizer and loss.
+
+    Not its name: Keras numbers the names of unnamed models (``sequential_2``), which would make
+    runs of one program differ in a setting nobody chose.
+    """
+    settings: dict[str, Any] = {"model": {"class": type(model).__name__}}
     if model.built:
         settings["model"]["parameters"] = model.count_params()
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
         settings["optimizer"] = optimizer.get_config()
     if getattr(model, "loss", None) is not None:
-        settings["loss"] = model.loss
+        settings["loss"] = _loss_name(model.loss)
     return settings
+
+
+def _loss_name(loss: Any) -> Any:
+    """``"mse"``, a loss object's or function's name, or those of each output's loss."""
+    if isinstance(loss, str):
+        return loss
+    if isinstance(loss, Mapping):
+        return {key: _loss_name(value) for key, value in loss.items()}
+    if isinstance(loss, list | tuple):
+        return [_loss_name(value) for value in loss]
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
