@@ -61,6 +61,6 @@ def rows_of(points: Iterable[Point], start: float | None) -> tuple[list[Row], li
             time = line.wall_time - start if line.wall_time is not None and start is not None else None
             rows.append(Row(line.values, None if epoch is None else int(epoch), step, time))
     if problems:
-        more = f" (and at {len(problems) - 1} more lines)" if len(problems) > 1 else ""
+        more = f" (and at {len(problems) - 1} more line{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
         problems = [f"{problems[0]}{more}: not a whole number from 0, so not used as the epoch"]
     return rows, problems
