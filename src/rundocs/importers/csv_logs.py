@@ -74,7 +74,7 @@ def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
     modified = datetime.fromtimestamp(file.stat().st_mtime, UTC)
     started = min(moments, default=modified)
     ended = max(moments, default=modified)
-    config, problems = _hparams(file.parent / "hparams.yaml")
+    config, problems = read_config_yaml(file.parent / "hparams.yaml")
     return ImportedRun(
         source=SOURCE,
         key=key,
@@ -90,14 +90,15 @@ def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
     )
 
 
-def _hparams(path: Path) -> tuple[Any, list[str]]:
-    """The config in ``hparams.yaml`` beside a ``CSVLogger``'s metrics, and why it was not read."""
+def read_config_yaml(path: Path) -> tuple[Any, list[str]]:
+    """The config in a YAML file beside a run's metrics (a ``CSVLogger``'s ``hparams.yaml``), and
+    why it was not read; None when there is no such file."""
     if not path.is_file():
         return None, []
     try:
         return read_yaml(read_regular(path, 16 * 1024**2).decode()), []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        return None, [f"hparams.yaml not read as the config: {str(error).splitlines()[0]}"]
+        return None, [f"{path.name} not read as the config: {str(error).splitlines()[0]}"]
 
 
 def _index(cell: str | None) -> int | None:

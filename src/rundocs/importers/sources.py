@@ -27,6 +27,18 @@ SOURCES = {
         None,
         "A CSV file with an epoch or step column, or a folder of Lightning CSVLogger runs.",
     ),
+    "tensorboard": Source(
+        "rundocs.importers.tensorboard",
+        "read_tensorboard_source",
+        "tensorboard",
+        "A TensorBoard event folder, or a folder of them (SummaryWriter, Lightning's TensorBoardLogger).",
+    ),
+    "dvclive": Source(
+        "rundocs.importers.dvclive",
+        "read_dvclive_source",
+        None,
+        "A DVCLive output folder (metrics.json, params.yaml, plots/metrics), or a folder of them.",
+    ),
 }
 
 
