@@ -21,8 +21,9 @@ from rundocs.importers.sources import import_source
 from rundocs.importers.store import ImportOptions
 from tests.importers.pages import results_row, run_import, run_pages, shown, validate
 
-mlflow = pytest.importorskip("mlflow")
-from rundocs.importers.mlflow_store import param_value, read_mlflow_source  # noqa: E402 - needs mlflow
+# The reader imports MLflow with its telemetry off; imported first, MLflow would start it here.
+reader = pytest.importorskip("rundocs.importers.mlflow_store")
+import mlflow  # noqa: E402 - after the reader
 
 #: A regression fitted on one line and validated on another: the validation loss falls, then
 #: rises again once the fit passes the validation line, so its best is not its last value.
@@ -213,7 +214,7 @@ def test_what_is_no_local_mlflow_store_is_named_and_left_untouched(tmp_path: Pat
     (tmp_path / "notes.db").write_text("not a database")
     (tmp_path / "mlruns").mkdir()
     reasons = {
-        location: [item.why for item in read_mlflow_source(location)]
+        location: [item.why for item in reader.read_mlflow_source(location)]
         for location in (str(empty), str(tmp_path / "notes.db"), str(tmp_path / "mlruns"), "http://localhost:5000")
     }
     assert reasons == {
@@ -231,7 +232,7 @@ def test_what_is_no_local_mlflow_store_is_named_and_left_untouched(tmp_path: Pat
     + [(text, text) for text in ("007", "1_000", "+1", ".5", "nan", "1e999", "None", "[1, 2]", "sgd")],
 )
 def test_a_param_is_the_number_or_boolean_its_text_names_else_the_text(text: str, value: Any) -> None:
-    assert param_value(text) == value and type(param_value(text)) is type(value)
+    assert reader.param_value(text) == value and type(reader.param_value(text)) is type(value)
 
 
 def tree(folder: Path) -> dict[str, tuple[int, int]]:
