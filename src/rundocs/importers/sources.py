@@ -39,6 +39,18 @@ SOURCES = {
         None,
         "A DVCLive output folder (metrics.json, params.yaml, plots/metrics), or a folder of them.",
     ),
+    "mlflow": Source(
+        "rundocs.importers.mlflow_store",
+        "read_mlflow_source",
+        "mlflow",
+        "An MLflow tracking store: sqlite:///path/mlflow.db, file:///path/mlruns, or the file or folder.",
+    ),
+    "wandb": Source(
+        "rundocs.importers.wandb_offline",
+        "read_wandb_source",
+        "wandb",
+        "W&B offline runs: a wandb/ folder, or one offline-run-* folder.",
+    ),
 }
 
 
