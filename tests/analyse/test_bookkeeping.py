@@ -46,7 +46,8 @@ def test_bookkeeping_named_by_the_plan_is_no_dimension(tmp_path: Path) -> None:
     pages = site(
         tmp_path,
         {
-            "p": "title: P\nsweep: {metric: val_loss, goal: min, bookkeeping: [paths.out, log_every]}\nruns: [r0, r1, r2, r3]\n"
+            "p": "title: P\nsweep: {metric: val_loss, goal: min, bookkeeping: [paths.out, log_every]}\n"
+            "runs: [r0, r1, r2, r3]\n"
         },
     )
     page = pages["sweeps/s.md"]

@@ -71,7 +71,8 @@ def test_images_show_inline_text_files_link_and_the_rest_is_named(project: Path)
     with chromium_page() as (browser, dialogs):
         browser.goto((project / "site" / "runs" / "art.html").as_uri())
         size = browser.evaluate(
-            "() => [...document.images].filter(i => i.src.endsWith('confusion.png')).map(i => [i.naturalWidth, i.naturalHeight])"
+            "() => [...document.images].filter(i => i.src.endsWith('confusion.png'))"
+            ".map(i => [i.naturalWidth, i.naturalHeight])"
         )
         assert size == [[7, 5]]
         assert dialogs == []
