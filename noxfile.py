@@ -13,6 +13,9 @@ nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", ".ci/constraints.txt")
 TEST_GROUP = ("pytest>=8", "hypothesis>=6.100", "playwright>=1.45", "zensical", "omegaconf>=2.3", "pydantic>=2")
+#: The package with every extra the integration tests drive (real frameworks and trackers, CPU
+#: torch through the constraints); DVCLive has no extra (its reader needs nothing) but writes the test logs.
+WITH_INTEGRATIONS = (".[torch,optuna,lightning,transformers,keras,tensorboard,mlflow,wandb]", "dvclive")
 LAB_GROUP = ("scikit-learn>=1.4", "tqdm>=4.66")
 
 
@@ -59,7 +62,7 @@ def check(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Check the project's own runs and docs (validate, check), then run the whole test suite."""
-    session.install(*CONSTRAINTS, "-e", ".[torch,optuna]", *TEST_GROUP, *LAB_GROUP)
+    session.install(*CONSTRAINTS, "-e", *WITH_INTEGRATIONS, *TEST_GROUP, *LAB_GROUP)
     session.run("rundocs", "validate")
     session.run("rundocs", "check", "--no-cache", env=judged_at_last_commit())
     session.run("pytest", *session.posargs)
@@ -97,7 +100,7 @@ def lint(session: nox.Session) -> None:
     session.install(
         *CONSTRAINTS,
         "-e",
-        ".[torch,optuna]",
+        *WITH_INTEGRATIONS,
         "ruff>=0.6",
         "mypy>=1.11",
         "pandas-stubs",

@@ -43,6 +43,10 @@ def findings_of(tmp_path: Path, rows: list[dict[str, Any]], **fields: Any) -> li
         ("val_loss_acc", "val", "loss_acc", "max"),
         ("lr", None, "lr", None),
         ("validation_error", "validation", "error", "min"),
+        ("val/loss", "val", "loss", "min"),  # DVCLive's name for Lightning's val_loss
+        ("Loss/val", None, "Loss/val", "min"),  # a common TensorBoard tag
+        ("eval-accuracy", "eval", "accuracy", "max"),
+        ("val_", None, "val_", None),
     ],
 )
 def test_metric_names_give_split_and_direction(name: str, split: str | None, base: str, direction: str | None) -> None:

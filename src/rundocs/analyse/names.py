@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
@@ -16,6 +17,8 @@ HIGHER_IS_BETTER = frozenset(
     | {"bleu", "r2", "map", "top1", "top5"}
 )
 
+_SEPARATORS = re.compile(r"[_/-]")
+
 
 class MetricName(NamedTuple):
     name: str
@@ -25,13 +28,15 @@ class MetricName(NamedTuple):
 
 
 def parse_metric_name(name: str, overrides: Mapping[str, Direction] | None = None) -> MetricName:
-    """``val_loss`` -> split ``val``, base ``loss``, direction ``min``.
+    """``val_loss`` -> split ``val``, base ``loss``, direction ``min``. Words are separated by
+    ``_``, ``/`` or ``-`` (``val/loss`` as DVCLive writes it, ``Loss/val`` as TensorBoard users do).
 
     The direction comes from ``overrides`` (by full name, then by base), else from the name's
     words: loss, error, lsd, dtw... lower is better; acc, auroc, ssim, cosine... higher. A name
     with no known word has no direction, and no best value is claimed for it.
     """
-    head, _, rest = name.partition("_")
+    head, _, rest = _SEPARATORS.sub("_", name).partition("_")
+    rest = name[len(head) + 1 :]
     split, base = (head, rest) if head in SPLITS and rest else (None, name)
     overrides = overrides or {}
     direction = overrides.get(name) or overrides.get(base) or _direction_from_words(base)
@@ -39,7 +44,7 @@ def parse_metric_name(name: str, overrides: Mapping[str, Direction] | None = Non
 
 
 def _direction_from_words(base: str) -> Direction | None:
-    words = base.lower().replace("-", "_").split("_")
+    words = _SEPARATORS.split(base.lower())
     for word in reversed(words):  # the last word decides: loss_acc is an accuracy
         if word in LOWER_IS_BETTER:
             return "min"

@@ -29,7 +29,7 @@ from rundocs.format.decode import YEARS
 from rundocs.importers.csv_logs import read_config_yaml
 from rundocs.importers.imported import ImportedRun
 from rundocs.importers.points import Point, rows_of
-from rundocs.importers.store import Unmapped
+from rundocs.importers.store import LeftOut, Unmapped
 from rundocs.safe_files import read_regular
 
 SOURCE = "dvclive"
@@ -76,7 +76,7 @@ def _read_run(path: Path, name: str, key: str) -> Iterator[ImportedRun | Unmappe
         if (path / folder).is_dir():
             count = sum(len(files) for _, _, files in os.walk(path / folder))
             files = f"{count:,} file{'s' if count != 1 else ''}"
-            yield Unmapped(str(path / folder), f"{files}: {what}; only metrics are read")
+            yield LeftOut(str(path / folder), f"{files}: {what}; only metrics are read")
     points: list[Point] = []
     plotted: set[str] = set()
     for file in _plot_files(path / _PLOTS):

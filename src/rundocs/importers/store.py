@@ -26,6 +26,12 @@ class Unmapped:
 
 
 @dataclass(frozen=True)
+class LeftOut(Unmapped):
+    """Data of a run that was imported, of a kind rundocs does not show (images, histograms,
+    plots, artifacts): one line of the report, not a failure of the import."""
+
+
+@dataclass(frozen=True)
 class ImportOptions:
     """What the command line says where the source does not: applied to every run."""
 
@@ -51,7 +57,9 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     #: Ids whose folder holds some other run; left as it is.
     taken: list[str] = field(default_factory=list)
+    #: Items that became no run, or lost data (a damaged file): the command exits 1.
     unmapped: list[Unmapped] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
     #: Per run id: what the cleaners changed or dropped (also kept in its ``warnings``).
     warnings: dict[str, list[str]] = field(default_factory=dict)
 
@@ -67,6 +75,7 @@ class ImportReport:
         lines = [head + (f" ({', '.join(changes)})" if changes else "")]
         lines += [f"  {run_id}: left alone, its folder holds another run" for run_id in self.taken]
         lines += [f"  {item.what}: not imported: {item.why}" for item in self.unmapped]
+        lines += [f"  {item.what}: left out: {item.why}" for item in self.left_out]
         lines += [f"  {run_id}: {message}" for run_id, messages in self.warnings.items() for message in messages]
         return lines
 
@@ -79,6 +88,9 @@ def import_runs(
     report = ImportReport(source, root)
     goal = (options.metric, options.goal) if options.metric is not None and options.goal is not None else None
     for item in items:
+        if isinstance(item, LeftOut):
+            report.left_out.append(item)
+            continue
         if isinstance(item, Unmapped):
             report.unmapped.append(item)
             continue

@@ -35,7 +35,7 @@ from tensorboard.util import tensor_util
 from rundocs.importers.csv_logs import read_config_yaml
 from rundocs.importers.imported import ImportedRun
 from rundocs.importers.points import Point, rows_of
-from rundocs.importers.store import Unmapped
+from rundocs.importers.store import LeftOut, Unmapped
 
 SOURCE = "tensorboard"
 #: The most bytes read of one run's event files (at TensorBoard's own reading speed without
@@ -238,7 +238,7 @@ def _run(folder: _Folder, root: Path, top: str) -> Iterator[ImportedRun | Unmapp
         yield from part.unmapped
         for (where, what), count in part.others.items():
             shown = what if count == 1 else what[:-1] + "ies" if what.endswith("y") else what + "s"
-            yield Unmapped(f"{part.path}: {where}", f"{count:,} {shown}; only scalars are read")
+            yield LeftOut(f"{part.path}: {where}", f"{count:,} {shown}; only scalars are read")
     if not folder.points:
         if not folder.unmapped:
             yield Unmapped(str(folder.path), "no scalars in its event files")
