@@ -66,6 +66,13 @@ class ImportedRun:
         return f"imported:{self.source}"
 
 
+def line_epoch(value: Any) -> int | None:
+    """A logged ``epoch`` metric as its line's epoch: a whole number from 0 (``3``, ``3.0``);
+    None for anything else. The one rule of every reader whose tracker logs the epoch as a metric."""
+    number = fields.as_int(value)
+    return number if number is not None and number >= 0 else None
+
+
 def import_id(source: str, key: str) -> str:
     """``<source>_<readable key>_<hash>``: stable for a key, distinct for distinct keys."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", key).strip("-._")[-60:].strip("-._") or "run"

@@ -41,9 +41,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
-from rundocs.importers.imported import ImportedRun, Row, import_id
+from rundocs.importers.imported import ImportedRun, Row, import_id, line_epoch
 from rundocs.importers.store import Unmapped
-from rundocs.record import fields
 
 SOURCE = "mlflow"
 #: The largest database copied for reading.
@@ -221,9 +220,9 @@ def _rows(histories: Mapping[str, list[Any]], start: int) -> tuple[list[Row], li
     rows, problems = [], []
     for step, timestamp, values in lines:
         epoch = values.pop("epoch", None)
-        if epoch is not None and fields.as_int(epoch) is None:
-            problems.append(f"epoch {epoch!r} is not a whole number; the lines keep no epoch then")
-        rows.append(Row(values, fields.as_int(epoch), step, (timestamp - start) / 1000))
+        if epoch is not None and line_epoch(epoch) is None:
+            problems.append(f"epoch {epoch!r} is not a whole number from 0; the lines keep no epoch then")
+        rows.append(Row(values, line_epoch(epoch), step, (timestamp - start) / 1000))
     return rows, problems[:1]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from rundocs.importers.imported import Row
+from rundocs.importers.imported import Row, line_epoch
 
 #: The metric that gives a line its epoch instead of being a metric (Lightning logs it with
 #: every call to ``log_metrics``, into TensorBoard and DVCLive alike).
@@ -55,11 +55,11 @@ def rows_of(points: Iterable[Point], start: float | None) -> tuple[list[Row], li
         for line, epoch in zip(steps[step], own, strict=True):
             if epoch is None and len(known) == 1:
                 epoch = next(iter(known))
-            if epoch is not None and not (epoch >= 0 and float(epoch).is_integer()):
+            whole = line_epoch(epoch) if epoch is not None else None
+            if epoch is not None and whole is None:
                 problems.append(f"'{EPOCH}' is {epoch!r} at step {step}")
-                epoch = None
             time = line.wall_time - start if line.wall_time is not None and start is not None else None
-            rows.append(Row(line.values, None if epoch is None else int(epoch), step, time))
+            rows.append(Row(line.values, whole, step, time))
     if problems:
         more = f" (and at {len(problems) - 1} more line{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
         problems = [f"{problems[0]}{more}: not a whole number from 0, so not used as the epoch"]

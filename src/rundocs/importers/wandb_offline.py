@@ -42,9 +42,8 @@ from typing import Any, BinaryIO
 from wandb.proto.wandb_internal_pb2 import Record  # type: ignore[attr-defined]
 
 from rundocs.format.schema import KINDS
-from rundocs.importers.imported import ImportedRun, Row
+from rundocs.importers.imported import ImportedRun, Row, line_epoch
 from rundocs.importers.store import Unmapped
-from rundocs.record import fields
 from rundocs.safe_files import open_regular
 
 SOURCE = "wandb"
@@ -241,8 +240,8 @@ def _rows(history: list[dict[str, Any]], start: datetime, left_out: dict[str, st
         values = _flat({key: value for key, value in line.items() if not key.startswith("_")}, left_out)
         last.update(values)
         epoch = values.pop("epoch", None)
-        if epoch is not None and fields.as_int(epoch) is None:
-            left_out["epoch"] = f"epoch {epoch!r} is not a whole number; the lines keep no epoch then"
+        if epoch is not None and line_epoch(epoch) is None:
+            left_out["epoch"] = f"epoch {epoch!r} is not a whole number from 0; the lines keep no epoch then"
         timestamp, runtime = line.get("_timestamp"), line.get("_runtime")
         time = (
             timestamp - start.timestamp()
@@ -252,7 +251,7 @@ def _rows(history: list[dict[str, Any]], start: datetime, left_out: dict[str, st
             else None
         )
         step = line.get("_step")
-        rows.append(Row(values, fields.as_int(epoch), step if isinstance(step, int) else None, time))
+        rows.append(Row(values, line_epoch(epoch), step if isinstance(step, int) else None, time))
     return rows, last
 
 
