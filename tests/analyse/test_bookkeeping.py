@@ -94,3 +94,22 @@ def test_the_config_diff_marks_bookkeeping_not_changed(tmp_path: Path) -> None:
 )
 def test_one_rule_names_a_setting(key: str, names: list[str], named: bool) -> None:
     assert names_setting(key, names) is named
+
+
+def test_one_run_alone_cannot_hide_a_setting_of_the_sweep(tmp_path: Path) -> None:
+    """Only names every run gives count: a stranger's run.json cannot change the sweep's conclusion."""
+    for index, (lr, seed) in enumerate([(0.1, 1), (0.1, 2), (0.01, 1), (0.01, 2)]):
+        marked: list[str] = ["lr"] if index == 3 else []
+        with rundocs.Run(
+            id=f"r{index}", sweep="s", dir=tmp_path / "runs", config={"lr": lr, "seed": seed}, bookkeeping=marked
+        ) as run:
+            run.log(epoch=1, val_loss=lr + seed / 100)
+    runs = rundocs.load_runs(tmp_path / "runs", strict=True)
+    report = report_sweep("s", group_sweeps(runs)["s"], runs, metric="val_loss", goal="min")
+    assert report.dimensions == ["lr"] and len(report.configs) == 2
+
+
+def test_an_empty_repeat_list_means_no_repeat_keys(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text("title: P\nsweep: {metric: val_acc, goal: max, repeat: []}\n")
+    plans, problems = load_plans(tmp_path)
+    assert not problems and plans["p"].sweep is not None and plans["p"].sweep.repeat == ()

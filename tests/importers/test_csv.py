@@ -99,3 +99,27 @@ def test_what_cannot_be_mapped_is_named_and_the_command_fails(tmp_path: Path) ->
     assert "a/metrics.csv: not imported: no epoch or step column (columns: loss, acc)" in output
     assert "imported 1 csv run" in output and "hparams.yaml not read as the config" in output
     assert "--metric and --goal go together" in run_import("csv", tmp_path, "--metric", "loss", expect=2)
+
+
+def test_two_projects_with_the_same_log_layout_never_share_a_run(tmp_path: Path) -> None:
+    for project, loss in (("a", 0.9), ("b", 0.1)):
+        folder = tmp_path / project / "lightning_logs" / "version_0"
+        folder.mkdir(parents=True)
+        (folder / "metrics.csv").write_text(f"epoch,val_loss\n0,{loss + 1}\n1,{loss}\n")
+    runs = tmp_path / "runs"
+    run_import("csv", tmp_path / "a" / "lightning_logs", "--runs", runs)
+    run_import("csv", tmp_path / "b" / "lightning_logs", "--runs", runs)
+    pages = run_pages(runs)
+    assert sorted(results_row(page, "val_loss")[0] for key, page in pages.items() if key != "index") == ["0.1", "0.9"]
+
+
+def test_a_time_column_of_durations_is_not_taken_for_the_clock(tmp_path: Path) -> None:
+    log = tmp_path / "durations.csv"
+    log.write_text("epoch,time,val_loss\n0,12.5,1.0\n1,12.7,0.5\n2,12.6,0.7\n")
+    runs = tmp_path / "runs"
+    output = run_import("csv", log, "--runs", runs)
+    assert "column 'time' holds no wall-clock times" in output
+    [run_id] = os.listdir(runs)
+    record = json.loads((runs / run_id / "run.json").read_text())
+    assert record["started_at"] > "2001"
+    assert "time" not in (runs / run_id / "metrics.jsonl").read_text()

@@ -92,12 +92,13 @@ def test_a_resumed_run_whose_last_line_was_cut_keeps_every_whole_line(tmp_path: 
     run.end("interrupted")
     with open(tmp_path / "cut" / "metrics.jsonl", "ab") as file:
         file.write(b'{"epoch":1,"lo')  # the process died inside a write
-    resumed = rundocs.Run(id="cut", resume=True, dir=tmp_path)
-    resumed.log(epoch=1, loss=0.5)
+    with pytest.warns(rundocs.RecordingWarning, match="removed the half-written line"):
+        resumed = rundocs.Run(id="cut", resume=True, dir=tmp_path)
+        resumed.log(epoch=1, loss=0.5)
     resumed.end()
-    runs = load_runs(tmp_path)
+    runs = load_runs(tmp_path, strict=True)  # no problem left for the reader
     assert runs.history("cut")["loss"].tolist() == [1.0, 0.5]
-    assert [problem.line for problem in runs.problems] == [2]
+    assert any("half-written line" in warning for warning in runs.records["cut"].warnings)
 
 
 def test_a_replayed_run_keeps_the_times_it_is_given(tmp_path: Path) -> None:
@@ -132,3 +133,50 @@ def test_a_moment_that_is_not_one_warns_and_the_clock_is_used(tmp_path: Path, mo
     run.end()
     record = load_runs(tmp_path, strict=True).records["bad"]
     assert abs((record.started_at - datetime.now(UTC)).total_seconds()) < 60
+
+
+def test_a_resumed_record_without_optional_fields_records_on(tmp_path: Path) -> None:
+    """A valid run.json written by another language may hold only the required fields."""
+    (tmp_path / "min").mkdir()
+    (tmp_path / "min" / "run.json").write_text(
+        json.dumps(
+            {
+                "format": "rundocs.run/1",
+                "id": "min",
+                "name": "min",
+                "kind": "train",
+                "status": "interrupted",
+                "started_at": "2026-01-01T00:00:00+00:00",
+                "updated_at": "2026-01-01T00:00:00+00:00",
+            }
+        )
+    )
+    run = rundocs.Run(id="min", resume=True, dir=tmp_path)
+    run.log(epoch=0, loss=1.0)
+    run.summary(acc=0.5)
+    run.update(config={"lr": 0.1})
+    run.end()
+    record = load_runs(tmp_path, strict=True).records["min"]
+    assert (record.status, record.summary, record.config) == ("completed", {"acc": 0.5}, {"lr": 0.1})
+
+
+def test_a_symlinked_run_folder_is_not_resumed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    with rundocs.Run(id="target", dir=elsewhere):
+        pass
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "job").symlink_to(elsewhere / "target")
+    with pytest.warns(rundocs.RecordingWarning) as caught:
+        run = rundocs.Run(id="job", resume=True, dir=tmp_path / "runs")
+    run.end()
+    assert any("a symlink" in str(warning.message) for warning in caught)
+    assert run.folder is not None and not run.folder.is_symlink()
+    assert not (elsewhere / "target" / "metrics.jsonl").exists()
+
+
+def test_an_end_before_the_start_is_refused(tmp_path: Path) -> None:
+    run = rundocs.Run(id="r", dir=tmp_path, started_at="2025-01-01T00:00:00+00:00")
+    with pytest.warns(rundocs.RecordingWarning, match="before the start"):
+        run.end(ended_at="2000-01-01T00:00:00+00:00")
+    record = load_runs(tmp_path, strict=True).records["r"]
+    assert record.ended_at is not None and record.ended_at > record.started_at

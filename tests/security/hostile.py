@@ -50,7 +50,16 @@ STRINGS = [
 JOINED = "\n".join(STRINGS)
 MARKDOWN = ["[ref][r]\n\n[r]: javascript:alert(12)", "```py {onclick=alert(13)}\nx = 1\n```", "## Sub"]
 NOTES = "\n\n".join([*STRINGS, *MARKDOWN])
-GUIDE = ["recording.md", "site.md", "plans.md", "sweeps.md", "optuna.md", "security.md", "benchmarks.md"]
+GUIDE = [
+    "recording.md",
+    "integrations.md",
+    "site.md",
+    "plans.md",
+    "sweeps.md",
+    "optuna.md",
+    "security.md",
+    "benchmarks.md",
+]
 SHA = "0" * 64
 
 

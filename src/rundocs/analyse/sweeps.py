@@ -150,7 +150,7 @@ def report_sweep(
     relaunches: Relaunches | None = None,
 ) -> SweepReport:
     """The sweep of ``run_ids``. ``metric``, ``goal``, ``repeats`` and ``bookkeeping`` come from a
-    plan's ``sweep:`` spec (bookkeeping settings, with those each run names, are left out:
+    plan's ``sweep:`` spec (bookkeeping settings, with those every run names, are left out:
     never a dimension, nor part of a configuration); ``directions`` are the user's overrides
     (``--direction``). The direction is ``rules.resolve_direction``'s: overrides, then the plan,
     then the study, then the name."""
@@ -174,7 +174,7 @@ def report_sweep(
             f"nothing says whether lower or higher {metric} is better; ranked as lower is better. "
             f"Say it in the phase plan (sweep: {{goal: max}}) or with rundocs build --direction {metric}=max"
         )
-    ignored = [*bookkeeping, *(name for run_id in members for name in runs.records[run_id].bookkeeping)]
+    ignored = [*bookkeeping, *_marked_by_all(members, runs)]
     settings = {
         run_id: {key: value for key, value in flatten(runs.records[run_id].config) if not names_setting(key, ignored)}
         for run_id in members
@@ -212,6 +212,13 @@ def report_sweep(
         warnings=warnings,
         relaunched=relaunched,
     )
+
+
+def _marked_by_all(run_ids: Sequence[str], runs: Runs) -> list[str]:
+    """The bookkeeping names every run of the sweep gives: one run alone cannot hide a setting
+    of the others (a stranger's run.json, one mistaken run)."""
+    names = [set(runs.records[run_id].bookkeeping) for run_id in run_ids]
+    return sorted(set.intersection(*names)) if names else []
 
 
 def _study_goal(run_ids: Sequence[str], runs: Runs, metric: str) -> Goal | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,13 +21,13 @@ from typing import Any
 
 import yaml
 
-from rundocs.importers.imported import ImportedRun, Row
+from rundocs.importers.imported import ImportedRun, Row, source_key
 from rundocs.importers.store import Unmapped
 from rundocs.load.bounded_yaml import read_yaml
 from rundocs.safe_files import read_regular
 
 SOURCE = "csv"
-MAX_CSV_BYTES = 512 * 1024**2
+MAX_CSV_BYTES = 32 * 1024**2  # about a million rows; parsed rows take ~100x their bytes
 _TIME_COLUMNS = ("time", "timestamp", "wall_time")
 _INDEX_COLUMNS = ("epoch", "step")
 
@@ -35,7 +36,7 @@ def read_csv_source(location: str) -> Iterator[ImportedRun | Unmapped]:
     """Every run at ``location``: the file itself, or each ``metrics.csv`` in the folder."""
     path = Path(location)
     if path.is_file():
-        yield _read_run(path, path.stem, path.name)
+        yield _read_run(path, path.stem, source_key(path))
         return
     if not path.is_dir():
         yield Unmapped(str(path), "no such file or folder")
@@ -46,7 +47,7 @@ def read_csv_source(location: str) -> Iterator[ImportedRun | Unmapped]:
     for file in files:
         relative = file.parent.relative_to(path)
         name = relative.as_posix() if relative.parts else path.name
-        yield _read_run(file, name, f"{path.name}/{file.relative_to(path).as_posix()}")
+        yield _read_run(file, name, source_key(path, file.relative_to(path).as_posix()))
 
 
 def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
@@ -54,15 +55,16 @@ def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
         text = read_regular(file, MAX_CSV_BYTES).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         return Unmapped(str(file), f"cannot read: {error}")
-    table = list(csv.reader(io.StringIO(text, newline="")))
-    if not table:
+    table = csv.reader(io.StringIO(text, newline=""))
+    del text
+    header = [column.strip() for column in next(table, [])]
+    if not header:
         return Unmapped(str(file), "empty file")
-    header = [column.strip() for column in table[0]]
     if not set(_INDEX_COLUMNS) & set(header):
         return Unmapped(str(file), f"no epoch or step column (columns: {', '.join(header[:8])})")
     time_column = next((column for column in _TIME_COLUMNS if column in header), None)
     rows, moments = [], []
-    for cells in table[1:]:
+    for cells in table:
         values = {column: cell for column, cell in zip(header, cells, strict=False) if cell.strip()}
         moment = _moment(values.pop(time_column, None)) if time_column else None
         if moment is not None:
@@ -71,10 +73,15 @@ def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
         numbers = {column: number for column, cell in values.items() if (number := _number(cell)) is not None}
         if numbers:
             rows.append((epoch, step, moment, numbers))
+    config, problems = read_config_yaml(file.parent / "hparams.yaml")
+    if moments and not _wall_clock(moments):
+        problems.append(
+            f"column {time_column!r} holds no wall-clock times (dates after 2001, never decreasing); not used"
+        )
+        moments, rows = [], [(epoch, step, None, numbers) for epoch, step, _, numbers in rows]
     modified = datetime.fromtimestamp(file.stat().st_mtime, UTC)
     started = min(moments, default=modified)
     ended = max(moments, default=modified)
-    config, problems = read_config_yaml(file.parent / "hparams.yaml")
     return ImportedRun(
         source=SOURCE,
         key=key,
@@ -88,6 +95,11 @@ def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
             for epoch, step, moment, numbers in rows
         ],
     )
+
+
+def _wall_clock(moments: list[datetime]) -> bool:
+    """Whether a time column holds moments (a ``time`` column may hold epoch durations)."""
+    return moments[0].year > 2000 and all(a <= b for a, b in itertools.pairwise(moments))
 
 
 def read_config_yaml(path: Path) -> tuple[Any, list[str]]:

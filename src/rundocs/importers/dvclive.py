@@ -27,7 +27,7 @@ from typing import Any
 
 from rundocs.format.decode import YEARS
 from rundocs.importers.csv_logs import read_config_yaml
-from rundocs.importers.imported import ImportedRun
+from rundocs.importers.imported import ImportedRun, source_key
 from rundocs.importers.points import Point, rows_of
 from rundocs.importers.store import LeftOut, Unmapped
 from rundocs.safe_files import read_regular
@@ -65,7 +65,7 @@ def read_dvclive_source(location: str) -> Iterator[ImportedRun | Unmapped]:
             folders.clear()  # the rest of it is this run's
             relative = path.relative_to(root).as_posix()
             name = top if relative == "." else relative
-            yield from _read_run(path, name, top if relative == "." else f"{top}/{relative}")
+            yield from _read_run(path, name, source_key(root, relative))
     yield from (Unmapped(str(error.filename), f"cannot read: {error.strerror}") for error in errors)
     if not found:
         yield Unmapped(location, "no DVCLive folder (one with metrics.json or plots/metrics) here or below")

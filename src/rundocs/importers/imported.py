@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from rundocs.format.schema import FORMAT, to_json_value
@@ -71,6 +73,13 @@ def line_epoch(value: Any) -> int | None:
     None for anything else. The one rule of every reader whose tracker logs the epoch as a metric."""
     number = fields.as_int(value)
     return number if number is not None and number >= 0 else None
+
+
+def source_key(root: str | os.PathLike[str], relative: str = ".") -> str:
+    """The key of a run found at ``relative`` below the source folder ``root``: its absolute
+    path, so runs at the same place in two projects (each has a ``lightning_logs/version_0``)
+    never share an id, and importing the same folder again finds the same runs."""
+    return Path(os.path.abspath(root), relative).as_posix()
 
 
 def import_id(source: str, key: str) -> str:

@@ -234,7 +234,7 @@ def param_value(text: str) -> Any:
     if match is None:
         return text
     if match.group(1) is None and match.group(2) is None:
-        return int(text)
+        return int(text) if len(text) <= 300 else text  # past a double's range: kept as written
     number = float(text)
     return number if abs(number) != float("inf") else text
 

@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,7 @@ def import_runs(
     root = Path(runs_dir)
     report = ImportReport(source, root)
     goal = (options.metric, options.goal) if options.metric is not None and options.goal is not None else None
-    for item in items:
+    for item in _guarded(items):
         if isinstance(item, LeftOut):
             report.left_out.append(item)
             continue
@@ -105,6 +105,22 @@ def import_runs(
         if warnings:
             report.warnings[run.id] = warnings
     return report
+
+
+def _guarded(items: Iterable[ImportedRun | Unmapped]) -> Iterator[ImportedRun | Unmapped]:
+    """The reader's items; a reader that fails on a hostile source (a number beyond what Python
+    parses, folders nested a thousand deep) ends with one line instead of a traceback, after
+    what it read before is written."""
+    iterator = iter(items)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except (ValueError, OverflowError, RecursionError, OSError, KeyError, TypeError) as error:
+            yield Unmapped("the source", f"reading stopped at {type(error).__name__}: {str(error)[:200]}")
+            return
+        yield item
 
 
 def write_run_folder(folder: Path, record: bytes, metrics: bytes, owner_tags: set[str]) -> str:

@@ -33,7 +33,7 @@ from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
 from rundocs.importers.csv_logs import read_config_yaml
-from rundocs.importers.imported import ImportedRun
+from rundocs.importers.imported import ImportedRun, source_key
 from rundocs.importers.points import Point, rows_of
 from rundocs.importers.store import LeftOut, Unmapped
 
@@ -256,7 +256,7 @@ def _run(folder: _Folder, root: Path, top: str) -> Iterator[ImportedRun | Unmapp
     relative = folder.path.relative_to(root).as_posix()
     yield ImportedRun(
         source=SOURCE,
-        key=top if relative == "." else f"{top}/{relative}",
+        key=source_key(root, relative),
         name=top if relative == "." else relative,
         started_at=started,
         ended_at=ended,

@@ -28,6 +28,23 @@ __all__ = ["RundocsCallback"]
 _CLOSING_KEY = "train_runtime"
 
 
+#: ``TrainingArguments`` that say where and how a run was logged, not what it tried: never a
+#: sweep dimension (``Run(bookkeeping=...)``); the callback's own ``bookkeeping`` adds to them.
+TRAINER_BOOKKEEPING = (
+    "args.output_dir",
+    "args.logging_*",
+    "args.save_*",
+    "args.eval_steps",
+    "args.report_to",
+    "args.run_name",
+    "args.hub_*",
+    "args.push_to_hub",
+    "args.overwrite_output_dir",
+    "args.disable_tqdm",
+    "args.dataloader_num_workers",
+)
+
+
 class RundocsCallback(TrainerCallback):
     """A ``TrainerCallback`` that records each ``trainer.train()`` as a run in ``<dir>/<id>/``.
 
@@ -74,7 +91,8 @@ class RundocsCallback(TrainerCallback):
         **options: Any,
     ) -> None:
         arguments = {"name": name, "phase": phase, "sweep": sweep, "tags": tags, "id": id, "dir": dir}
-        self.recorder = Recorder(config, epochs, {**arguments, **options})
+        bookkeeping = [*TRAINER_BOOKKEEPING, *options.pop("bookkeeping", ())]
+        self.recorder = Recorder(config, epochs, {**arguments, "bookkeeping": bookkeeping, **options})
 
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any

@@ -347,17 +347,16 @@ class _Checker:
         if goal not in (None, "min", "max"):
             self.problem("sweep.goal", f"expected min or max, got {_shown(goal)}")
             goal = None
-        repeat = self.names(value, "repeat", "sweep.") if "repeat" in value else ("seed",)
-        return SweepSpec(
-            self.text(value, "metric", "sweep."), goal, repeat or ("seed",), self.names(value, "bookkeeping", "sweep.")
-        )
+        repeat = self.names(value, "repeat", "sweep.", ("seed",)) if "repeat" in value else ("seed",)
+        return SweepSpec(self.text(value, "metric", "sweep."), goal, repeat, self.names(value, "bookkeeping", "sweep."))
 
-    def names(self, value: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:
-        """A list of setting names (one name alone reads as a list of one)."""
+    def names(self, value: dict[str, Any], key: str, prefix: str, invalid: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """A list of setting names (one name alone reads as a list of one); ``invalid`` after a
+        problem."""
         names = value.get(key, [])
         if isinstance(names, str):
             names = [names]
         if not isinstance(names, list) or not all(isinstance(item, str) for item in names):
             self.problem(f"{prefix}{key}", f"expected a list of setting names, got {_shown(names)}")
-            return ()
+            return invalid
         return tuple(names)

@@ -161,7 +161,7 @@ class Run:
         }
         if previous is not None:
             given = _resumed(previous, given, name=name, kind=kind, config=config, epochs=epochs)
-            warn.messages[:0] = [m for m in previous["warnings"] if m not in warn.messages]
+            warn.messages[:0] = [m for m in previous.get("warnings", ()) if m not in warn.messages]
             given["warnings"] = warn.messages
             origin = fields.clean_moment(previous["started_at"], warn, "started_at")
         if origin is not None:  # ``time`` counts from the run's start, not from this process's
@@ -205,6 +205,11 @@ class Run:
                 parts.append(f'"step":{step}')
             elif (index := fields.clean_index(step, self._warn, "step")) is not None:
                 parts.append(f'"step":{index}')
+        if time is not None and not self._replay:
+            self._warn(
+                "time-live", "time= is for replaying a past run (Run(started_at=...)); the clock's time was recorded"
+            )
+            time = None
         seconds = round(now - self._t0, 3) if time is None else self._line_time(time)
         parts.append(f'"time":{seconds!r}')
         if seconds > self._last_time:
@@ -310,6 +315,9 @@ class Run:
                 self._record["status"] = status
                 self._record["error"] = fields.error_record(error)
             moment = fields.clean_moment(ended_at, self._warn, "ended_at") if ended_at is not None else None
+            if moment is not None and moment < datetime.fromisoformat(self._record["started_at"]):
+                self._warn("ended-early", f"ended_at {_iso(moment)} is before the start; the end was recorded as now")
+                moment = None
             self._record["ended_at"] = self._record["updated_at"] = _iso(moment or _now())
             if self._writer is not None:
                 self._writer.finish(self._record)
@@ -461,7 +469,10 @@ def _resumable(folder: Path, warn: WarnOnce) -> dict[str, Any] | None:
     no such folder, or after a warning when it cannot be read."""
     from rundocs.load.records import read_record  # the reader's rules: only a valid record is resumed
 
-    if not (folder / "run.json").exists() and not folder.exists():
+    if folder.is_symlink():
+        warn("resume", f"cannot resume {folder}: a symlink (the reader does not follow it); recording a new run")
+        return None
+    if not folder.exists():
         return None
     record, data, problems = read_record(folder)
     if record is None or data is None:
@@ -473,12 +484,13 @@ def _resumable(folder: Path, warn: WarnOnce) -> dict[str, Any] | None:
 
 def _resumed(previous: dict[str, Any], given: dict[str, Any], **arguments: Any) -> dict[str, Any]:
     """The record of a resumed run: what was recorded, with what this process says of it."""
-    record = {**previous, "status": "running", "ended_at": None, "error": None, "env": given["env"]}
+    record = {**given, **previous, "id": given["id"], "status": "running", "ended_at": None, "error": None}
+    record["env"] = given["env"]
     for field in ("phase", "sweep", "evaluates", "restarts", "bookkeeping"):
         if given[field]:
             record[field] = given[field]
     for field, argument in (("name", "name"), ("kind", "kind"), ("config", "config"), ("epochs", "epochs")):
         if arguments[argument] is not None and (field != "kind" or arguments[argument] != "train"):
             record[field] = given[field]
-    record["tags"] = list(dict.fromkeys([*previous["tags"], *given["tags"]]))
+    record["tags"] = list(dict.fromkeys([*previous.get("tags", ()), *given["tags"]]))
     return record

@@ -31,6 +31,7 @@ from rundocs.record.warn import WarnOnce
 _ID_ATTEMPTS = 20
 RESERVE_FILE = ".reserve"
 RESERVE_BYTES = 64 * 1024
+_TAIL_SEARCH = 1024 * 1024  # how far back a resumed run looks for the last whole line
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -246,8 +247,27 @@ class RunWriter:
         except OSError as error:
             self._warn(f"open-metrics-{error.errno}", f"cannot open {path}: {error}")
             return False
-        self._torn = _ends_mid_line(path)  # a resumed run whose process died inside a line
+        if _ends_mid_line(path):  # a resumed run whose process died inside a line
+            self._drop_torn_tail(path)
         return True
+
+    def _drop_torn_tail(self, path: Path) -> None:
+        """Cut the half line a killed process left, so the reader never meets it; if that fails,
+        the next line starts on a line of its own (the fragment stays one unreadable line)."""
+        try:
+            size = os.fstat(self._metrics.fileno()).st_size
+            with open(path, "rb") as file:
+                file.seek(max(0, size - _TAIL_SEARCH))
+                tail = file.read()
+            if b"\n" not in tail and size > _TAIL_SEARCH:
+                raise OSError("no line end in the last bytes")
+            cut = size - len(tail) + tail.rfind(b"\n") + 1
+            os.truncate(self._metrics.fileno(), cut)
+            self._warn(
+                "torn-tail", f"{path}: removed the half-written line ({size - cut} bytes) a stopped process left"
+            )
+        except OSError:
+            self._torn = True
 
 
 def _ends_mid_line(path: Path) -> bool:
