@@ -123,3 +123,32 @@ def test_a_time_column_of_durations_is_not_taken_for_the_clock(tmp_path: Path) -
     record = json.loads((runs / run_id / "run.json").read_text())
     assert record["started_at"] > "2001"
     assert "time" not in (runs / run_id / "metrics.jsonl").read_text()
+
+
+def test_a_symlinked_run_folder_is_never_written_through(tmp_path: Path) -> None:
+    log = tmp_path / "exp.csv"
+    log.write_text("epoch,loss\n0,1.0\n")
+    runs = tmp_path / "runs"
+    run_import("csv", log, "--runs", runs)
+    [run_id] = os.listdir(runs)
+    elsewhere = tmp_path / "elsewhere"
+    (runs / run_id).rename(elsewhere)
+    (runs / run_id).symlink_to(elsewhere)
+    log.write_text("epoch,loss\n0,1.0\n1,0.5\n")
+    assert "left alone, its folder holds another run" in run_import("csv", log, "--runs", runs)
+    assert "0.5" not in (elsewhere / "metrics.jsonl").read_text()
+
+
+def test_a_time_column_of_unix_seconds_gives_the_times(tmp_path: Path) -> None:
+    log = tmp_path / "unix.csv"
+    log.write_text("step,wall_time,loss\n0,1746093600,2.0\n10,1746093630.5,1.0\n")
+    runs = tmp_path / "runs"
+    assert run_import("csv", log, "--runs", runs).count("\n") == 1  # no problem line
+    [run_id] = os.listdir(runs)
+    record = json.loads((runs / run_id / "run.json").read_text())
+    assert (record["started_at"], record["ended_at"]) == (
+        "2025-05-01T10:00:00.000+00:00",
+        "2025-05-01T10:00:30.500+00:00",
+    )
+    lines = [json.loads(line) for line in (runs / run_id / "metrics.jsonl").read_text().splitlines()]
+    assert [line["time"] for line in lines] == [0.0, 30.5]

@@ -24,6 +24,8 @@ import yaml
 from rundocs.importers.imported import ImportedRun, Row, source_key
 from rundocs.importers.store import Unmapped
 from rundocs.load.bounded_yaml import read_yaml
+from rundocs.record import fields
+from rundocs.record.warn import WarnOnce
 from rundocs.safe_files import read_regular
 
 SOURCE = "csv"
@@ -127,12 +129,5 @@ def _number(cell: str) -> float | None:
 
 
 def _moment(cell: str | None) -> datetime | None:
-    if cell is None:
-        return None
-    number = _number(cell)
-    try:
-        if number is not None:
-            return datetime.fromtimestamp(number, UTC)
-        return datetime.fromisoformat(cell.strip()).astimezone(UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
+    """A time cell as ``Run(started_at=...)`` reads a moment (Unix seconds or ISO 8601); None if not one."""
+    return None if cell is None else fields.clean_moment(cell, WarnOnce(quiet=True), "time")

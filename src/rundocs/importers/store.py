@@ -15,6 +15,7 @@ from typing import Any
 from rundocs.atomic import replace_file
 from rundocs.format.schema import METRICS_FILE, RUN_FILE
 from rundocs.importers.imported import ImportedRun, run_files
+from rundocs.safe_files import MAX_RUN_BYTES, read_regular
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,13 @@ def _guarded(items: Iterable[ImportedRun | Unmapped]) -> Iterator[ImportedRun | 
 
 def write_run_folder(folder: Path, record: bytes, metrics: bytes, owner_tags: set[str]) -> str:
     """Write one imported run's files; ``written``, ``unchanged``, or ``taken`` when the folder
-    holds a run without all of ``owner_tags`` (or other files and no run). Other files in a
+    holds a run without all of ``owner_tags`` (or other files and no run, or is a symlink). Other files in a
     folder it owns (``notes.md``) are kept."""
     run_file = folder / RUN_FILE
+    if folder.is_symlink():  # the reader would not follow it, and the files would land elsewhere
+        return "taken"
     if run_file.exists():
-        old = _read_json(run_file)
+        old = read_json(run_file)
         tags = old.get("tags") if old else None
         if not isinstance(tags, list) or not owner_tags <= set(tags):
             return "taken"
@@ -140,9 +143,12 @@ def write_run_folder(folder: Path, record: bytes, metrics: bytes, owner_tags: se
     return "written" if any(changed) else "unchanged"
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path, containing: bytes = b"") -> dict[str, Any] | None:
+    """A ``run.json`` object, read as the loader reads it (a regular file of bounded size, no
+    symlink); None for anything else, or for a file without ``containing`` (skipped unparsed)."""
     try:
-        record = json.loads(path.read_bytes())
+        data = read_regular(path, MAX_RUN_BYTES)
+        record = json.loads(data) if containing in data else None
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None

@@ -26,7 +26,7 @@ IMAGE_SIGNATURES = {
 }
 TEXT_SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".log", ".yaml", ".yml")
 MAX_FILE_BYTES = 10 * 1024**2
-MAX_RUN_BYTES = 50 * 1024**2
+MAX_PUBLISHED_BYTES = 50 * 1024**2
 MAX_LISTED = 100
 MAX_DEPTH = 3
 _SAFE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -47,12 +47,12 @@ class Artifact:
 
 def find_artifacts(folder: Path, skip: frozenset[str] = frozenset()) -> tuple[Artifact, ...]:
     """The files of a run folder other than its record and ``skip`` (checkpoints it recorded),
-    sorted by path; at most ``MAX_LISTED``, whose copies add up to at most ``MAX_RUN_BYTES``."""
+    sorted by path; at most ``MAX_LISTED``, whose copies add up to at most ``MAX_PUBLISHED_BYTES``."""
     found: list[tuple[str, os.stat_result]] = []
     _walk(folder, "", 0, found)
     found.sort()
     artifacts: list[Artifact] = []
-    budget = MAX_RUN_BYTES
+    budget = MAX_PUBLISHED_BYTES
     for relative, stat in found:
         if relative in skip or relative in _RECORD_FILES:
             continue

@@ -10,12 +10,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from optuna.trial import TrialState
 
 from rundocs.format.schema import RUN_FILE
-from rundocs.importers.store import write_run_folder
+from rundocs.importers.store import read_json, write_run_folder
 from rundocs.optuna.storage import StudyImportError, read_study
 from rundocs.optuna.trials import STATE_LABELS, StepName, TrialLayout, planned_epochs, trial_record
 
@@ -134,7 +133,7 @@ def _find_live_trials(root: Path, study_name: str) -> set[int]:
         return found
     study_tag = f"study:{study_name}"
     for entry in folders:
-        record = _read_optuna_record(Path(entry.path) / RUN_FILE)
+        record = read_json(Path(entry.path) / RUN_FILE, b'"optuna"')
         tags = record.get("tags") if record else None
         if not isinstance(tags, list) or "optuna" not in tags or study_tag not in tags:
             continue
@@ -142,12 +141,3 @@ def _find_live_trials(root: Path, study_name: str) -> set[int]:
         if numbers and numbers[0].isdigit() and entry.name != import_run_id(study_name, int(numbers[0])):
             found.add(int(numbers[0]))
     return found
-
-
-def _read_optuna_record(path: Path) -> dict[str, Any] | None:
-    try:
-        data = path.read_bytes()
-        record = json.loads(data) if b'"optuna"' in data else None
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None

@@ -203,17 +203,17 @@ def clean_kind(value: Any, warn: WarnOnce) -> str:
 def clean_moment(value: Any, warn: WarnOnce, field: str) -> datetime | None:
     """A moment given by an importer (``started_at``, ``ended_at``, a line's time): an aware
     ``datetime``, a naive one (read as this machine's local time), an ISO 8601 text or Unix
-    seconds; as an aware datetime in UTC. None, after a warning, for anything else and for
+    seconds (a number or its text); as an aware datetime in UTC. None, after a warning, for anything else and for
     moments outside the years the format accepts."""
     moment: datetime | None = None
     try:
+        number = None if isinstance(value, datetime) else _number(value)  # "1714557600" too
         if isinstance(value, datetime):
             moment = value.astimezone(UTC)
-        elif isinstance(value, str):
-            moment = datetime.fromisoformat(value.strip())
-            moment = moment.astimezone(UTC)
-        elif (number := _number(value)) is not None and not isinstance(number, bool) and math.isfinite(number):
+        elif number is not None and not isinstance(number, bool) and math.isfinite(number):
             moment = datetime.fromtimestamp(number, UTC)
+        elif isinstance(value, str):
+            moment = datetime.fromisoformat(value.strip()).astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         moment = None
     if moment is not None and YEARS[0] <= moment.year <= YEARS[1]:
