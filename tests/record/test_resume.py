@@ -79,6 +79,12 @@ def test_a_run_folder_that_cannot_be_read_is_not_resumed(tmp_path: Path) -> None
     assert run.id != "job" and (tmp_path / "job" / "run.json").read_text() == "{not json"
 
 
+def test_resume_without_an_id_warns_that_it_cannot_resume(tmp_path: Path) -> None:
+    with pytest.warns(rundocs.RecordingWarning, match="resume=True needs a fixed id"):
+        run = rundocs.Run("x", resume=True, dir=tmp_path)
+    run.end()
+
+
 def test_resume_without_a_folder_starts_the_run(tmp_path: Path) -> None:
     run = rundocs.Run(id="fresh", resume=True, dir=tmp_path)
     run.log(epoch=0, loss=1.0)

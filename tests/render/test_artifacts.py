@@ -61,7 +61,7 @@ def test_images_show_inline_text_files_link_and_the_rest_is_named(project: Path)
         "predictions.csv",
     ]
     assert (copies / "plots" / "confusion.png").read_bytes() == png(7, 5)
-    assert "![plots/confusion.png](../assets/rundocs/runs/art/plots/confusion.png)" in page
+    assert "![plots/confusion.png](../assets/rundocs/runs/art/plots/confusion.png){ .rd-artifact }" in page
     assert "| [predictions.csv](../assets/rundocs/runs/art/predictions.csv) |" in page
     assert "| model.onnx | 100 B | not published: not an image or a text file |" in page
     assert "| page.png |" in page and "not what its name says" in page
@@ -75,6 +75,8 @@ def test_images_show_inline_text_files_link_and_the_rest_is_named(project: Path)
             ".map(i => [i.naturalWidth, i.naturalHeight])"
         )
         assert size == [[7, 5]]
+        ground = browser.evaluate("() => getComputedStyle(document.querySelector('img.rd-artifact')).backgroundColor")
+        assert ground == "rgb(255, 255, 255)"  # a transparent plot stays readable on the dark scheme
         assert dialogs == []
 
 

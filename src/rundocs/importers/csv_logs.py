@@ -81,6 +81,8 @@ def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
             f"column {time_column!r} holds no wall-clock times (dates after 2001, never decreasing); not used"
         )
         moments, rows = [], [(epoch, step, None, numbers) for epoch, step, _, numbers in rows]
+    if not moments:
+        problems.append(NO_TIMES)
     modified = datetime.fromtimestamp(file.stat().st_mtime, UTC)
     started = min(moments, default=modified)
     ended = max(moments, default=modified)
@@ -97,6 +99,10 @@ def _read_run(file: Path, name: str, key: str) -> ImportedRun | Unmapped:
             for epoch, step, moment, numbers in rows
         ],
     )
+
+
+#: What an import without times says (kept in the run's warnings, so the page shows it).
+NO_TIMES = "the source holds no times: the run is placed at its file's modification time; its duration is unknown"
 
 
 def _wall_clock(moments: list[datetime]) -> bool:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rundocs.format.decode import YEARS
-from rundocs.importers.csv_logs import read_config_yaml
+from rundocs.importers.csv_logs import NO_TIMES, read_config_yaml
 from rundocs.importers.imported import ImportedRun, source_key
 from rundocs.importers.points import Point, rows_of
 from rundocs.importers.store import LeftOut, Unmapped
@@ -89,8 +89,11 @@ def _read_run(path: Path, name: str, key: str) -> Iterator[ImportedRun | Unmappe
     if not points and not summary:
         yield Unmapped(str(path), "no metrics: no plots/metrics/*.tsv lines and no summary values")
         return
-    times = [point.wall_time for point in points if point.wall_time is not None] or _modified(path)
+    times = [point.wall_time for point in points if point.wall_time is not None]
     config, problems = read_config_yaml(path / "params.yaml")
+    if not times:
+        times = _modified(path)
+        problems.append(NO_TIMES)
     rows, row_problems = rows_of(points, min(times))
     yield ImportedRun(
         source=SOURCE,

@@ -99,7 +99,7 @@ def _walk(folder: Path, prefix: str, depth: int, found: list[tuple[str, os.stat_
 
 
 def _judge(relative: str, size: int, budget: int) -> tuple[str, str]:
-    suffix = Path(relative).suffix.lower()
+    suffix = os.path.splitext(relative)[1].lower()
     if suffix not in IMAGE_SIGNATURES and suffix not in TEXT_SUFFIXES:
         return "listed", "not an image or a text file"
     if not all(_SAFE_PART.fullmatch(part) for part in relative.split("/")):

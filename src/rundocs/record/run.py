@@ -130,6 +130,8 @@ class Run:
 
         root = Path(dir if dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs"))
         run_id = fields.clean_id(id, warn) or new_id()
+        if resume and id is None:
+            warn("resume-id", "resume=True needs a fixed id= (e.g. from SLURM_JOB_ID); recording a new run")
         previous = _resumable(root / run_id, warn) if resume and id is not None else None
         folder = root / run_id if previous is not None else create_run_folder(root, run_id, new_id, warn)
         if folder is not None:
