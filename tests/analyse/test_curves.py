@@ -70,7 +70,7 @@ def test_validation_loss_rising_after_its_best_epoch(tmp_path: Path) -> None:
 
 def test_a_change_past_what_a_double_holds_states_no_percentage(tmp_path: Path) -> None:
     rows = [{"epoch": 1, "val_acc": 1e308}, {"epoch": 2, "val_acc": -1e308}]
-    expected = "val_acc fell after its best epoch: from 1e+308 at epoch 1 to -1e+308 at epoch 2."
+    expected = "val_acc fell after its best epoch: from 1e308 at epoch 1 to -1e308 at epoch 2."
     assert findings_of(tmp_path, rows) == [expected]
 
 
@@ -85,6 +85,41 @@ def test_plateau(tmp_path: Path) -> None:
     values = [0.5, 0.7, 0.8, 0.85, 0.871, 0.873, 0.872, 0.874, 0.873, 0.874]
     rows = [{"epoch": e, "val_acc": v} for e, v in enumerate(values, start=1)]
     assert findings_of(tmp_path, rows) == ["val_acc plateaued: between 0.873 and 0.874 over the last 3 epochs."]
+
+
+def test_a_plateau_whose_ends_print_alike_stopped_changing(tmp_path: Path) -> None:
+    """"between 0.98046 and 0.98046" says nothing: the finding says the metric stopped changing."""
+    values = [0.5, 0.7, 0.9, 0.95, 0.98, 0.980461, 0.980459, 0.98046, 0.980462, 0.98046]
+    rows = [{"epoch": e, "val_acc": v} for e, v in enumerate(values, start=1)]
+    assert findings_of(tmp_path, rows) == ["val_acc stopped changing at 0.98046 over the last 3 epochs."]
+
+
+@pytest.mark.parametrize("scale", [1, 100])
+def test_an_accuracy_gap_is_stated_in_points(tmp_path: Path, scale: int) -> None:
+    """Shares (0 to 1) and percentages (0 to 100) alike: train 83.19 vs valid 66.50 is a 16.7-point gap."""
+    train = [0.6, 0.75, 0.8319]
+    valid = [0.55, 0.6812, 0.665]
+    rows = [
+        {"epoch": e, "train_acc": scale * t, "valid_acc": scale * v}
+        for e, (t, v) in enumerate(zip(train, valid, strict=True), 1)
+    ]
+    found = findings_of(tmp_path, rows)
+    assert found[-1] == (
+        "acc gap in points (train_acc vs valid_acc): train 83.19 vs valid 66.50 at the last epoch (3): a 16.7-point "
+        "gap; train 75.00 vs valid 68.12 at the best epoch (2): a 6.9-point gap."
+    )
+
+
+def test_a_validation_accuracy_above_the_training_one_is_ahead(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "train_f1": 0.5 + 0.01 * e, "val_f1": 0.6 + 0.01 * e} for e in range(1, 4)]
+    assert findings_of(tmp_path, rows)[-1] == (
+        "f1 gap in points (train_f1 vs val_f1): train 53.00 vs val 63.00 at the last epoch (3): val ahead by 10.0 points."
+    )
+
+
+def test_a_metric_beyond_percentages_has_no_points_gap(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "train_acc": 150.0 + e, "val_acc": 120.0 + e} for e in range(1, 4)]
+    assert not any("points" in finding for finding in findings_of(tmp_path, rows))
 
 
 def test_generalisation_gap_at_the_end_and_at_the_best_epoch(tmp_path: Path) -> None:

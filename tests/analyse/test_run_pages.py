@@ -36,7 +36,7 @@ def test_per_step_metrics_appear_in_the_run_page_table_and_figure(tmp_path: Path
     write_run(tmp_path / "runs", "r", rows)
     page = site(tmp_path)["runs/r.md"]
     assert "| Metric | Best | At | Latest | At |" in page
-    assert "| train\\_loss | 0.03226 | step 30 | 0.03226 | step 30 |" in page
+    assert "| train\\_loss | 0.032258 | step 30 | 0.032258 | step 30 |" in page
     assert "| val\\_loss | 0.5 | epoch 2 | 0.5 | epoch 2 |" in page
     figure = json.loads(page.split('<script type="application/json">')[1].split("</script>")[0])
     assert sorted(trace["name"] for trace in figure["data"]) == ["train_loss", "val_loss"]
@@ -55,8 +55,8 @@ def test_a_metric_logged_as_nan_is_a_row_of_results_and_a_later_nan_is_where_it_
     pages = site(tmp_path)
     page = pages["runs/r.md"]
     assert "| train\\_loss | 0.5 | 2 | NaN | 3 |" in page
-    assert "| val\\_loss |  |  | NaN | 3 |" in page
-    assert "| [r](../runs/r.md) |  |  | NaN | 4 |  |" in pages["sweeps/s.md"]  # val_loss: no best, ended NaN
+    assert "| val\\_loss | — | — | NaN | 3 |" in page
+    assert "| [r](../runs/r.md) | — | — | NaN | 4 |  |" in pages["sweeps/s.md"]  # val_loss: no best, ended NaN
 
 
 def test_a_complete_run_counted_from_zero_shows_every_epoch(tmp_path: Path) -> None:
@@ -124,8 +124,9 @@ def test_the_config_diff_uses_the_plans_comparison_baseline(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(None, ""), (float("nan"), ""), (0.4, "0 s"), (42, "42 s"), (59.6, "1 min 00 s"), (425, "7 min 05 s"),
-     (2280, "38 min"), (3600, "1 h 00 min"), (7500, "2 h 05 min"), (184800, "51 h 20 min")],
+    [(None, "—"), (float("nan"), "—"), (0.4, "0 s"), (42, "42 s"), (59.6, "1 min 00 s"), (425, "7 min 05 s"),
+     (2280, "38 min"), (3600, "1 h 00 min"), (7500, "2 h 05 min"),
+     (172740, "47 h 59 min"), (184800, "2 d 03 h"), (273600, "3 d 04 h")],
 )  # fmt: skip
 def test_one_duration_format(seconds: float | None, text: str) -> None:
     assert format_duration(seconds) == text

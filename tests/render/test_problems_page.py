@@ -47,7 +47,7 @@ def test_an_unreadable_run_is_named_and_linked_from_home_phase_and_sweep(tmp_pat
 
     problems = site["problems.md"]
     b1 = _anchor("b1")
-    assert f'<a id="{b1}"></a>runs/b1/run.json |  | field &#39;status&#39;: &#39;done&#39; is not one' in problems
+    assert f'<a id="{b1}"></a>runs/b1/run.json | — | field &#39;status&#39;: &#39;done&#39; is not one' in problems
     assert "</a>runs/c1/metrics.jsonl | 2 | field &#39;epoch&#39;: &#39;two&#39;" in problems
     assert "**2 problems** in the runs, plans or pages: see [Problems](problems.md)" in site["index.md"]
     phase = site["phases/p.md"]

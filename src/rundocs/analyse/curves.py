@@ -14,6 +14,7 @@ import numpy as np
 from rundocs.analyse.names import Direction, MetricName, parse_metric_name
 from rundocs.analyse.rules import best_point, last_per_x, metric_axis, resolve_direction
 from rundocs.formatting import format_number as fmt
+from rundocs.formatting import format_points
 from rundocs.load.metrics import logged_rows
 from rundocs.load.runs import Runs
 
@@ -22,6 +23,8 @@ VALIDATION_SPLITS = ("val", "valid", "validation")
 TREND_TOLERANCE = 0.01
 PLATEAU_TOLERANCE = 0.005
 CLASS_COUNT_KEYS = ("num_classes", "n_classes", "classes", "num_labels")
+#: Metrics read as shares, whose train/validation gap is stated in points of percentage.
+PERCENT_METRICS = frozenset({"acc", "accuracy", "f1", "precision", "recall", "top1", "top5"})
 
 
 class Curve(NamedTuple):
@@ -162,6 +165,7 @@ def find_findings(
     for summary in validation:
         findings += _after_best(summary, by_name[summary.metric.name], summary.axis)
     findings += _overfitting(by_name, summaries)
+    findings += _points_gap(by_name, summaries)
     findings += _chance_level(validation, config)
     if planned_epochs and status == "completed" and epochs_done is not None and epochs_done < planned_epochs:
         text = f"Stopped early after {epochs_done} of {planned_epochs} planned epochs."
@@ -212,7 +216,10 @@ def _after_best(summary: MetricSummary, curve: Curve, axis: str) -> list[Finding
     tail = curve.y[-window:]
     low, high = float(np.min(tail)), float(np.max(tail))
     if curve.y.size >= 6 and (high - low) / max(abs(high), 1e-12) < PLATEAU_TOLERANCE:
-        text = f"{name} plateaued: between {fmt(low)} and {fmt(high)} over the last {window} {axis}s."
+        if fmt(low) == fmt(high):  # "between 0.9805 and 0.9805" says nothing: it stopped changing
+            text = f"{name} stopped changing at {fmt(high)} over the last {window} {axis}s."
+        else:
+            text = f"{name} plateaued: between {fmt(low)} and {fmt(high)} over the last {window} {axis}s."
         return [Finding("plateau", name, text)]
     return []
 
@@ -243,6 +250,49 @@ def _overfitting(by_name: Mapping[str, Curve], summaries: Mapping[str, MetricSum
     if at_best.size and int(shared[at_best[0]]) != int(shared[-1]):
         text += f", {fmt(float(gaps[at_best[0]]))} at the best {axis} ({val_summary.best_at})"
     return [Finding("overfitting", val_name, text + ".")]
+
+
+def _points_gap(by_name: Mapping[str, Curve], summaries: Mapping[str, MetricSummary | None]) -> list[Finding]:
+    """The train/validation gap of the first accuracy-like pair (``PERCENT_METRICS``), in points:
+    ``train 83.19 vs valid 66.50 at the last epoch (30): a 16.7-point gap``, and at the best epoch."""
+    for name, train in sorted(by_name.items()):
+        if train.metric.split != "train" or not _is_percent(train):
+            continue
+        for split in VALIDATION_SPLITS:
+            val, summary = by_name.get(f"{split}_{train.metric.base}"), summaries.get(f"{split}_{train.metric.base}")
+            if val is None or summary is None or val.axis != train.axis or not _is_percent(val):
+                continue
+            shared, train_index, val_index = np.intersect1d(train.x, val.x, return_indices=True)
+            scale = 100 if max(float(np.nanmax(train.y)), float(np.nanmax(val.y))) <= 1 else 1
+            last = len(shared) - 1
+            places = [("last", last)] + [("best", i) for i in np.flatnonzero(shared == summary.best_at) if i != last]
+            parts = []
+            for where, i in places if shared.size else []:
+                ours, theirs = scale * float(train.y[train_index[i]]), scale * float(val.y[val_index[i]])
+                if np.isfinite(ours - theirs):
+                    said = f"a {format_points(ours - theirs)}-point gap"
+                    if ours < theirs:
+                        said = f"{split} ahead by {format_points(theirs - ours)} points"
+                    at = f"at the {where} {val.axis} ({int(shared[i])})"
+                    parts.append(f"train {ours:.2f} vs {split} {theirs:.2f} {at}: {said}")
+            if parts:
+                text = f"{train.metric.base} gap in points ({name} vs {val.metric.name}): {'; '.join(parts)}."
+                return [Finding("points_gap", val.metric.name, text)]
+    return []
+
+
+def _is_percent(curve: Curve) -> bool:
+    """An accuracy-like metric (higher is better, named in ``PERCENT_METRICS``) whose finite
+    values are fractions (0 to 1) or percentages (0 to 100)."""
+    words = curve.metric.base.lower().replace("/", "_").replace("-", "_").split("_")
+    finite = curve.y[np.isfinite(curve.y)]
+    return (
+        curve.metric.direction == "max"
+        and words[-1] in PERCENT_METRICS
+        and bool(finite.size)
+        and float(finite.min()) >= 0
+        and float(finite.max()) <= 100
+    )
 
 
 def _chance_level(validation: list[MetricSummary], config: Mapping[str, Any]) -> list[Finding]:

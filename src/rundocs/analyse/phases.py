@@ -19,6 +19,7 @@ from rundocs.analyse.gates import GateResult, Verdict, evaluate_gates, worst
 from rundocs.analyse.names import Direction
 from rundocs.analyse.rules import Relaunches, best_index, pick_best, resolve_direction, run_epochs_done
 from rundocs.analyse.state import shown_state
+from rundocs.formatting import format_number
 from rundocs.load.plans import ExpectedRun, Plan
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, Unreadable
@@ -265,7 +266,7 @@ def _latest_value(runs: Runs, run_id: str) -> str:
     )
     for curve in preferred:
         if curve.y.size:
-            return f"{curve.metric.name}={float(curve.y[-1]):.4g}"
+            return f"{curve.metric.name}={format_number(float(curve.y[-1]))}"
     return ""
 
 

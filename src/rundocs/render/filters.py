@@ -14,12 +14,13 @@ import hashlib
 import html
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from rundocs.format.schema import load_schema
-from rundocs.formatting import format_duration, format_number
+from rundocs.formatting import MISSING, SIGNIFICANT, format_column, format_duration, format_number, format_setting
 
 #: Backslash escapes for the characters that start Markdown syntax inside a line of text.
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|#!"})
@@ -87,12 +88,12 @@ def heading(value: Any) -> Markup:
 
 
 def cell(value: Any) -> Markup:
-    """Text for one Markdown table cell: HTML-escaped, Markdown-escaped, on one line."""
-    if value is None:
-        return Markup("")
+    """Text for one Markdown table cell: HTML-escaped, Markdown-escaped, on one line. None is
+    ``formatting.MISSING``; a float is a setting (``formatting.format_setting``), never a repr
+    such as ``0.15000000000000002``; a list is its items, comma-separated."""
     if isinstance(value, list | tuple):
-        value = ", ".join(map(str, value))
-    return Markup(_one_line(value))
+        value = ", ".join(map(format_setting, value))
+    return Markup(_one_line(format_setting(value) if value is None or isinstance(value, float) else value))
 
 
 def inline(value: Any) -> Markup:
@@ -102,11 +103,28 @@ def inline(value: Any) -> Markup:
     return Markup(_BLOCK_START.sub(lambda m: _entity(m.group(0)), text))
 
 
-def number(value: Any, digits: int = 4) -> str:
-    """A number in the fixed page format; anything else escaped as text."""
+def number(value: Any, digits: int = SIGNIFICANT) -> str:
+    """A number in the fixed page format (``formatting.format_number``); anything else escaped as text."""
     if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
         return format_number(value, digits)
     return str(cell(value))
+
+
+def column(rows: Iterable[Any], *path: str) -> list[str]:
+    """The numbers of one table column, in the format they share (``formatting.format_column``):
+    ``path`` names the attribute or key to follow in each row (``page.trials | column("score", "best")``);
+    with no path the rows are the values. Text in the column is escaped as a cell."""
+    values = []
+    for row in rows:
+        for name in path:
+            row = row.get(name) if isinstance(row, Mapping) else getattr(row, name, None)
+        values.append(row)
+    return [text if _numeric(v) else str(cell(v)) for v, text in zip(values, format_column(values), strict=True)]
+
+
+def _numeric(value: Any) -> bool:
+    """None or a number: what ``format_column`` writes itself."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def page_link(label: Any, page_id: Any, folder: str = "") -> Markup:
@@ -230,7 +248,7 @@ def filesize(size: Any) -> str:
 def signed(value: Any) -> str:
     """A difference with its sign: ``+0.031``, ``-1.2``."""
     text = format_number(value)
-    return text if text.startswith(("-", "+")) or text in ("", "NaN") else f"+{text}"
+    return text if text.startswith(("-", "+")) or text in (MISSING, "NaN") else f"+{text}"
 
 
 FILTERS = {
@@ -240,6 +258,7 @@ FILTERS = {
     "cell": cell,
     "inline": inline,
     "number": number,
+    "column": column,
     "page_link": page_link,
     "code_block": code_block,
     "code_span": code_span,
