@@ -66,9 +66,8 @@ def format_count(value: float) -> str:
     whole = int(value)
     if abs(whole) < COUNT_FROM:
         return str(whole)
-    if abs(whole) >= MAX_COUNT:
+    if abs(whole) >= MAX_COUNT or abs(rounded := float(f"{whole:.3g}")) >= MAX_COUNT:
         return _scientific(whole, SIGNIFICANT)
-    rounded = float(f"{whole:.3g}")
     size, unit = next((size, unit) for size, unit in _UNITS if abs(rounded) >= size)
     return f"{_strip(f'{rounded / size:.2f}')} {unit}"
 

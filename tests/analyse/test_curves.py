@@ -88,7 +88,7 @@ def test_plateau(tmp_path: Path) -> None:
 
 
 def test_a_plateau_whose_ends_print_alike_stopped_changing(tmp_path: Path) -> None:
-    """"between 0.98046 and 0.98046" says nothing: the finding says the metric stopped changing."""
+    """ "between 0.98046 and 0.98046" says nothing: the finding says the metric stopped changing."""
     values = [0.5, 0.7, 0.9, 0.95, 0.98, 0.980461, 0.980459, 0.98046, 0.980462, 0.98046]
     rows = [{"epoch": e, "val_acc": v} for e, v in enumerate(values, start=1)]
     assert findings_of(tmp_path, rows) == ["val_acc stopped changing at 0.98046 over the last 3 epochs."]
@@ -113,7 +113,8 @@ def test_an_accuracy_gap_is_stated_in_points(tmp_path: Path, scale: int) -> None
 def test_a_validation_accuracy_above_the_training_one_is_ahead(tmp_path: Path) -> None:
     rows = [{"epoch": e, "train_f1": 0.5 + 0.01 * e, "val_f1": 0.6 + 0.01 * e} for e in range(1, 4)]
     assert findings_of(tmp_path, rows)[-1] == (
-        "f1 gap in points (train_f1 vs val_f1): train 53.00 vs val 63.00 at the last epoch (3): val ahead by 10.0 points."
+        "f1 gap in points (train_f1 vs val_f1): train 53.00 vs val 63.00 at the last epoch (3): "
+        "val ahead by 10.0 points."
     )
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from rundocs.formatting import format_setting
+
 MAX_LEVELS = 12
 BINS = 8
 #: Settings that say how a run was launched, not what it tried: never a dimension.
@@ -63,12 +65,13 @@ def group_levels(dimension: str, settings: Mapping[str, Mapping[str, Any]]) -> d
 
 
 def label(value: Any) -> str:
-    """How a setting's value reads in a table: plain for scalars, JSON for nested values."""
+    """How a setting's value reads in a table: plain for scalars (a float as ``format_setting``
+    writes it), JSON for nested values."""
     if value is None:
         return "(not set)"
     if isinstance(value, list | tuple) and all(_scalar(v) for v in value):
-        return ", ".join(map(str, value))
-    return str(value) if _scalar(value) else value_key(value)
+        return ", ".join(map(format_setting, value))
+    return format_setting(value) if _scalar(value) else value_key(value)
 
 
 def _quantile_bins(values: Mapping[str, float]) -> dict[str, list[str]]:
