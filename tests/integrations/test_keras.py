@@ -17,6 +17,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 np = pytest.importorskip("numpy")
 
+from rundocs.formatting import format_number  # noqa: E402
 from rundocs.integrations.keras import RundocsCallback  # noqa: E402
 from rundocs.integrations.recorder import UNFINISHED  # noqa: E402
 from tests.integrations.helpers import lines, only_run, run_page  # noqa: E402
@@ -96,7 +97,7 @@ def test_a_fit_records_the_history_by_epoch_counted_from_one(tmp_dir: Path) -> N
     page = run_page(runs, record.id)
     assert "| E003/003 |" in page
     assert "| Metric | Best | At epoch | Latest | At epoch |" in page
-    assert f"| val\\_loss | {min(history.history['val_loss']):.4g} | 3 |" in page
+    assert f"| val\\_loss | {format_number(min(history.history['val_loss']))} | 3 |" in page
 
 
 def test_early_stopping_ends_the_run_completed_before_its_planned_epochs(tmp_dir: Path) -> None:

@@ -24,6 +24,7 @@ from torch.nn import functional as F  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 import rundocs  # noqa: E402
+from rundocs.formatting import format_number  # noqa: E402
 from rundocs.integrations.lightning import RundocsLogger  # noqa: E402
 from tests.integrations.helpers import lines, only_run, run_page  # noqa: E402
 
@@ -128,7 +129,7 @@ def test_a_fit_records_what_lightning_logged_with_its_epochs_and_steps(tmp_dir: 
 
     page = run_page(runs, record.id)
     assert "| E003/003 |" in page
-    assert f"| val\\_loss | {fitting[-2]['val_loss']:.4g} | epoch 2 |" in page
+    assert f"| val\\_loss | {format_number(fitting[-2]['val_loss'])} | epoch 2 |" in page
     assert "| step 11 |" in page.split("| train\\_loss\\_step |")[1].splitlines()[0]
 
 

@@ -15,6 +15,7 @@ pytest.importorskip("torch")
 pytest.importorskip("accelerate")  # the Trainer needs it
 
 import rundocs
+from rundocs.formatting import format_number
 from rundocs.integrations.recorder import SUPERSEDED
 from rundocs.integrations.transformers import RundocsCallback
 from tests.integrations.helpers import lines, only_run, run_page
@@ -68,7 +69,7 @@ def test_a_training_records_the_trainers_log_history_with_steps_and_epochs(tmp_d
 
     page = run_page(runs, record.id)
     assert "| E003/003 |" in page
-    assert f"| eval\\_loss | {logged[-1]['eval_loss']:.4g} | epoch 3 |" in page
+    assert f"| eval\\_loss | {format_number(logged[-1]['eval_loss'])} | epoch 3 |" in page
     assert "| step 12 |" in page.split("| loss |")[1].splitlines()[0]
 
 

@@ -163,12 +163,14 @@ def test_a_small_loss_and_a_count_on_the_run_page(tmp_path: Path) -> None:
 
 
 def test_gate_and_comparison_columns_share_their_decimals(tmp_path: Path) -> None:
-    for run_id, acc in (("a", 0.5), ("b", 0.8319)):
-        write_run(tmp_path / "runs", run_id, [{"epoch": 1, "val_acc": acc}], phase="p1")
-    plan = 'title: P\ngates: [{metric: val_acc, green: ">= 0.6"}]\ncompare: {metrics: {val_acc: max}, baseline: a}\n'
+    """Observed values of one metric share their decimals; another metric's gates keep their own."""
+    for run_id, acc, loss in (("a", 0.5, 1.5), ("b", 0.8319, 2.25)):
+        write_run(tmp_path / "runs", run_id, [{"epoch": 1, "val_acc": acc, "val_loss": loss}], phase="p1")
+    gates = '[{metric: val_acc, green: ">= 0.6"}, {metric: val_loss, green: "<= 2"}]'
+    plan = f"title: P\ngates: {gates}\ncompare: {{metrics: {{val_acc: max}}, baseline: a}}\n"
     page = site(tmp_path, {"p1": plan})["phases/p1.md"]
-    gates = page.split("## Gates")[1].split("##")[0]
-    assert re.search(r"\| &gt;= 0\.6 \| — \| 0\.5000 ", gates) and re.search(r"\| &gt;= 0\.6 \| — \| 0\.8319 ", gates)
+    observed = sorted(re.findall(r"\| (?:&gt;|&lt;)= [\d.]+ \| — \| ([\d.]+) ", page.split("## Gates")[1]))
+    assert observed == ["0.5000", "0.8319", "1.50", "2.25"]
     comparison = page.split("## Comparison")[1]
     assert "(baseline) | 0.5000 |" in comparison and "| **0.8319** (+0.3319) |" in comparison
 

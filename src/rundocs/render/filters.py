@@ -110,16 +110,29 @@ def number(value: Any, digits: int = SIGNIFICANT) -> str:
     return str(cell(value))
 
 
-def column(rows: Iterable[Any], *path: str) -> list[str]:
-    """The numbers of one table column, in the format they share (``formatting.format_column``):
+def column(rows: Iterable[Any], *path: str, by: str = "") -> list[str]:
+    """The numbers of one table column, in the format they share (``formatting.format_column``).
+
     ``path`` names the attribute or key to follow in each row (``page.trials | column("score", "best")``);
-    with no path the rows are the values. Text in the column is escaped as a cell."""
-    values = []
-    for row in rows:
-        for name in path:
-            row = row.get(name) if isinstance(row, Mapping) else getattr(row, name, None)
-        values.append(row)
-    return [text if _numeric(v) else str(cell(v)) for v, text in zip(values, format_column(values), strict=True)]
+    with no path the rows are the values. ``by`` (an attribute path such as ``"gate.metric"``) splits
+    the column into groups that share a format each: values of different metrics are not compared.
+    Text in the column is escaped as a cell.
+    """
+    rows = list(rows)
+    values, groups = [_follow(row, path) for row in rows], [_follow(row, by.split(".")) if by else 0 for row in rows]
+    shown = [""] * len(rows)
+    for group in dict.fromkeys(map(str, groups)):
+        members = [i for i, g in enumerate(groups) if str(g) == group]
+        for i, text in zip(members, format_column(values[i] for i in members), strict=True):
+            shown[i] = text if _numeric(values[i]) else str(cell(values[i]))
+    return shown
+
+
+def _follow(row: Any, path: Iterable[str]) -> Any:
+    """``row`` followed along attribute or key names; None where one is missing."""
+    for name in path:
+        row = row.get(name) if isinstance(row, Mapping) else getattr(row, name, None)
+    return row
 
 
 def _numeric(value: Any) -> bool:
