@@ -184,3 +184,10 @@ def test_sweep_tables_show_settings_counts_and_shared_decimals(tmp_path: Path) -
     assert "| 0.15 | 584 k | 0.5000 | 2 | 0.5000 | 2 |" in trials
     assert "| 0.3 | 1.6 B | 0.8319 | 2 | 0.8319 | 2 |" in trials
     assert "0.15000000000000002" not in page.split("## Best configurations")[0]
+
+
+def test_index_pages_mark_what_is_not_there(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "x", [{"epoch": 1, "lr": 0.1}])  # no phase, no validation metric, no summary
+    pages = site(tmp_path, {"later": "title: Later\nruns:\n  - {name: y}\n"})
+    assert f"| 0/1 runs | {MISSING} | {MISSING} |" in pages["phases/index.md"]  # no verdict, no activity yet
+    assert f"| {MISSING} | {MISSING} |" in pages["runs/index.md"]  # no phase, no results
