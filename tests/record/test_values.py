@@ -105,5 +105,5 @@ def test_a_summary_holds_texts_and_booleans_beside_numbers(tmp_path: Path) -> No
     assert record.summary == {"test_acc": 0.9}
     assert record.summary_text == {"commit": "3f2a1c9", "data": "v2 | <b>", "converged": True, "flaky": False}
     page = render_site(loaded, SiteOptions()).files["runs/r.md"].decode()
-    assert "| commit (summary) | | | 3f2a1c9 | |" in page and "| converged (summary) | | | yes | |" in page
-    assert "| data (summary) | | | v2 \\| &lt;b&gt; | |" in page
+    assert "| commit (summary) | — | — | 3f2a1c9 | — |" in page and "| converged (summary) | — | — | yes | — |" in page
+    assert "| data (summary) | — | — | v2 \\| &lt;b&gt; | — |" in page

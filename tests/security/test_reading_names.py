@@ -88,5 +88,5 @@ def test_hostile_names_reach_no_path_or_link_of_the_built_site(tmp_path: Path) -
     pages = "\n".join((tmp_path / "docs" / page).read_text() for page in generated)
     targets = re.findall(r"\]\(([^)]*)\)|href=\"([^\"]*)\"", pages)
     assert not [t for pair in targets for t in pair if "javascript" in t or "alert" in t or " " in t]
-    assert "| runs |  | folder &#39;javascript:alert(1)&#39; is not a run id" in pages  # the runs folder, not runs/.
+    assert "| runs | — | folder &#39;javascript:alert(1)&#39; is not a run id" in pages  # the runs folder, not runs/.
     assert "file &#39;javascript:alert(2).yaml&#39;: not a phase id" in pages
