@@ -87,8 +87,9 @@ def format_setting(value: Any) -> str:
 
 def format_column(values: Iterable[Any], digits: int = SIGNIFICANT) -> list[str]:
     """Values compared in one column, with the decimals the most precise needs (``0.8319``,
-    ``0.5000``): a difference shows in the same place. A column of whole numbers, or one with a
-    value written with an exponent, is written value by value (``format_number``)."""
+    ``0.5000``): a difference shows in the same place. A column of whole numbers, one with a
+    value written with an exponent, or one needing more than ``COLUMN_DECIMALS``, is written
+    value by value (``format_number``)."""
     items = list(values)
     numbers = [_finite(v) for v in items]
     fractional = [v for v in numbers if v is not None and v != int(v)]
