@@ -157,3 +157,41 @@ def test_tags_are_shown_on_the_run_page_and_in_the_log(tmp_path: Path) -> None:
     pages = site(tmp_path)
     assert "; tags: baseline, wide" in pages["runs/r.md"]
     assert "[r](r.md)<br>baseline, wide |" in pages["runs/index.md"]
+
+
+def test_the_config_diff_shows_changed_settings_first_and_folds_the_rest(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    config = {"lr": 0.1, "seed": 0, "model": {"width": 64, "depth": 2}}
+    write_run(runs, "a", [], name="base", phase="p", config=config, started_at="2026-01-01T10:00:00+00:00")
+    write_run(runs, "b", [], name="wide", phase="p", config={**config, "model": {"width": 128, "depth": 2}},
+              started_at="2026-01-01T11:00:00+00:00")  # fmt: skip
+    page = site(tmp_path)["runs/b.md"]
+    configuration = page.split("## Configuration")[1].split("## Environment")[0]
+    changed, folded = configuration.split('??? note "Unchanged settings (3)"')
+    assert "| Changed setting | Value | Baseline |\n|---|---|---|\n| model.width | 128 | 64 |\n\n" in changed
+    assert "    | lr | 0.1 |  |\n" in folded and "    | model.depth | 2 |  |\n" in folded
+    assert "model.width" not in folded and "lr" not in changed
+
+
+def test_an_eval_run_compares_only_the_settings_both_records_have_and_names_what_it_evaluates(
+    tmp_path: Path,
+) -> None:
+    """An eval run records how it evaluated, not how the model trained: the training settings it
+    lacks are not recorded there, never changed; the run it evaluates is named by its name."""
+    runs = tmp_path / "runs"
+    trained = {"lr": 0.01, "epochs": 10, "num_classes": 10, "data": {"seed": 0, "noise": 0.2}}
+    write_run(runs, "t", [{"epoch": 1, "val_loss": 0.5}], name="finetune_large_shifted", phase="f", config=trained,
+              started_at="2026-01-01T10:00:00+00:00")  # fmt: skip
+    write_run(runs, "e", [], name="eval_finetune", kind="eval", evaluates=["t"], phase="f",
+              config={"checkpoint": "best", "data": {"seed": 0, "noise": 0.3}}, summary={"test_acc": 0.96},
+              started_at="2026-01-01T11:00:00+00:00")  # fmt: skip
+    page = site(tmp_path)["runs/e.md"]
+    assert "Evaluates: [finetune\\_large\\_shifted](t.md)." in page
+    configuration = page.split("## Configuration")[1].split("## Environment")[0]
+    assert "a train run: only the settings both records have are compared" in configuration
+    assert "| Changed setting | Value | Baseline |\n|---|---|---|\n| data.noise | 0.3 | 0.2 |\n\n" in configuration
+    assert '??? note "Unchanged settings (1)"' in configuration and "    | data.seed | 0 |  |" in configuration
+    assert '??? note "Recorded by one run only (4)"' in configuration
+    assert "    | lr | *not recorded* | 0.01 |" in configuration
+    assert "    | checkpoint | best | *not recorded* |" in configuration
+    assert [line for line in configuration.splitlines() if line.startswith("|")][2:] == ["| data.noise | 0.3 | 0.2 |"]

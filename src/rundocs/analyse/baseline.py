@@ -30,6 +30,8 @@ class ConfigRow(NamedTuple):
     baseline_value: Any
     changed: bool
     bookkeeping: bool = False  # not a hyperparameter: never marked changed
+    #: "run" or "baseline": the only record that has the key (``diff_config(shared_only=True)``).
+    only: str | None = None
 
 
 _MISSING = object()
@@ -63,12 +65,18 @@ def find_baselines(records: Mapping[str, RunRecord], plans: Mapping[str, Plan] |
 
 
 def diff_config(
-    config: Mapping[str, Any], baseline: Mapping[str, Any] | None, bookkeeping: Sequence[str] = ()
+    config: Mapping[str, Any],
+    baseline: Mapping[str, Any] | None,
+    bookkeeping: Sequence[str] = (),
+    *,
+    shared_only: bool = False,
 ) -> list[ConfigRow]:
     """Every setting of ``config`` (dotted keys, sorted), marked where it differs from the baseline.
 
     Settings the baseline has and the run lacks are listed too, with value None. Bookkeeping
-    settings (``sweep_groups.names_setting``) are listed, never marked.
+    settings (``sweep_groups.names_setting``) are listed, never marked. ``shared_only``: only the
+    keys both records have are compared; a key one of them lacks is not recorded there, not
+    changed (an eval run's config holds what it evaluated with, not how the model trained).
     """
     own = dict(flatten(config))
     if baseline is None:
@@ -80,8 +88,11 @@ def diff_config(
     for key in sorted(own.keys() | theirs.keys()):
         value, other = own.get(key, _MISSING), theirs.get(key, _MISSING)
         kept = names_setting(key, bookkeeping)
+        only = None
+        if shared_only and (value is _MISSING or other is _MISSING):
+            only = "baseline" if value is _MISSING else "run"
         shown, theirs_shown = (None if v is _MISSING else v for v in (value, other))
-        rows.append(ConfigRow(key, shown, theirs_shown, value != other and not kept, kept))
+        rows.append(ConfigRow(key, shown, theirs_shown, only is None and value != other and not kept, kept, only))
     return rows
 
 

@@ -62,6 +62,25 @@ class RunPage:
     relaunch_of: str | None = None  # the run this one relaunches, when rules.Relaunches accepts it
     relaunched_as: str | None = None
     artifacts: tuple[ArtifactView, ...] = ()
+    #: The runs an eval run evaluates: (id, name), the name None for a run not in the folder.
+    evaluates: tuple[tuple[str, str | None], ...] = ()
+    #: The baseline is of another kind (an eval run against a train run): only shared keys compared.
+    shared_only: bool = False
+
+    @property
+    def changed(self) -> list[ConfigRow]:
+        """The settings that differ from the baseline, shown first."""
+        return [row for row in self.config if row.changed]
+
+    @property
+    def unchanged(self) -> list[ConfigRow]:
+        """The settings both runs recorded that did not change (bookkeeping ones included), folded."""
+        return [row for row in self.config if row.only is None and not row.changed]
+
+    @property
+    def one_sided(self) -> list[ConfigRow]:
+        """The settings only one of the two records has (``shared_only``): not recorded, not changed."""
+        return [row for row in self.config if row.only is not None]
 
 
 @dataclass(frozen=True)
@@ -147,6 +166,7 @@ def make_run_page(
     axes = {summary.axis for summary in summaries}
     spec = plot_curves(curves)
     baseline = runs.records[baseline_id] if baseline_id else None
+    shared_only = baseline is not None and baseline.kind != record.kind
     duration: Any = facts["duration_s"]
     return RunPage(
         title=page_title(record.name, f"Run {run_id}", "Run"),
@@ -156,7 +176,9 @@ def make_run_page(
         summaries=summaries,
         findings=[finding.text for finding in findings],
         figure=figure_json(spec) if spec else None,
-        config=diff_config(record.config, baseline.config if baseline else None, record.bookkeeping),
+        config=diff_config(
+            record.config, baseline.config if baseline else None, record.bookkeeping, shared_only=shared_only
+        ),
         baseline=entries[baseline_id] if baseline_id else None,
         started=_utc(record.started_at),
         ended=_utc(record.ended_at) if record.ended_at else None,
@@ -165,6 +187,8 @@ def make_run_page(
         relaunch_of=facts.get("relaunch_of"),
         relaunched_as=facts.get("relaunched_as"),
         artifacts=artifacts,
+        evaluates=tuple((i, runs.records[i].name if i in runs.records else None) for i in record.evaluates),
+        shared_only=shared_only,
     )
 
 
