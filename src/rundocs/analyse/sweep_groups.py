@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from rundocs.formatting import format_number
+
 MAX_LEVELS = 12
 BINS = 8
 #: Settings that say how a run was launched, not what it tried: never a dimension.
@@ -60,6 +62,23 @@ def group_levels(dimension: str, settings: Mapping[str, Mapping[str, Any]]) -> d
     counts = Counter(labels)
     plain = [text if counts[text] == 1 else key for text, key in zip(labels, shown, strict=True)]
     return dict(zip(_distinct(plain), groups.values(), strict=True))
+
+
+def varied_settings(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Each run's values of the settings that vary among ``settings`` (one group of runs, bookkeeping
+    left out), compact: ``lr=0.1287, seed=0`` (a float in the page format of numbers, a list or
+    mapping as JSON: ``channels=[16,32]``)."""
+    varied, repeats = find_dimensions(settings, ())
+    return {
+        run_id: ", ".join(f"{key}={_compact(config.get(key))}" for key in sorted(varied + repeats))
+        for run_id, config in settings.items()
+    }
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, float):
+        return format_number(value)
+    return label(value) if _scalar(value) else value_key(value)
 
 
 def label(value: Any) -> str:

@@ -155,6 +155,7 @@ def render_site(
             runs.signatures.get(baseline or ""),
             facts[run_id]["relaunch_of"],
             facts[run_id]["relaunched_as"],
+            facts[run_id]["varied"],  # the log entry names the settings that vary in its group
         )
         reusable = previous.reusable(run_id, keys[run_id], build_key, docs) if docs is not None else None
         if reusable is not None:
