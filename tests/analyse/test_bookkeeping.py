@@ -74,9 +74,10 @@ def test_the_config_diff_marks_bookkeeping_not_changed(tmp_path: Path) -> None:
     ):
         pass
     page = site(tmp_path)["runs/tuned.md"]
-    assert "| lr | 0.2 | 0.1 | **changed** |" in page
-    assert "| paths.out | /y | /x | *bookkeeping* |" in page
-    assert "| log\\_every | 5 | 1 | *bookkeeping* |" in page
+    changed, folded = page.split('??? note "Unchanged settings')
+    assert "| Changed setting | Value | Baseline |\n" in changed and "| lr | 0.2 | 0.1 |\n" in changed
+    assert "    | paths.out | /y | *bookkeeping*, baseline /x |" in folded
+    assert "    | log\\_every | 5 | *bookkeeping*, baseline 1 |" in folded
 
 
 @pytest.mark.parametrize(

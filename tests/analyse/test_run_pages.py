@@ -158,3 +158,102 @@ def test_tags_are_shown_on_the_run_page_and_in_the_log(tmp_path: Path) -> None:
     pages = site(tmp_path)
     assert "; tags: baseline, wide" in pages["runs/r.md"]
     assert "[r](r.md)<br>baseline, wide |" in pages["runs/index.md"]
+
+
+def test_the_config_diff_shows_changed_settings_first_and_folds_the_rest(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    config = {"lr": 0.1, "seed": 0, "model": {"width": 64, "depth": 2}}
+    write_run(runs, "a", [], name="base", phase="p", config=config, started_at="2026-01-01T10:00:00+00:00")
+    write_run(runs, "b", [], name="wide", phase="p", config={**config, "model": {"width": 128, "depth": 2}},
+              started_at="2026-01-01T11:00:00+00:00")  # fmt: skip
+    page = site(tmp_path)["runs/b.md"]
+    configuration = page.split("## Configuration")[1].split("## Environment")[0]
+    changed, folded = configuration.split('??? note "Unchanged settings (3)"')
+    assert "| Changed setting | Value | Baseline |\n|---|---|---|\n| model.width | 128 | 64 |\n\n" in changed
+    assert "    | lr | 0.1 |  |\n" in folded and "    | model.depth | 2 |  |\n" in folded
+    assert "model.width" not in folded and "lr" not in changed
+
+
+def test_an_eval_run_compares_only_the_settings_both_records_have_and_names_what_it_evaluates(
+    tmp_path: Path,
+) -> None:
+    """An eval run records how it evaluated, not how the model trained: the training settings it
+    lacks are not recorded there, never changed; the run it evaluates is named by its name."""
+    runs = tmp_path / "runs"
+    trained = {"lr": 0.01, "epochs": 10, "num_classes": 10, "data": {"seed": 0, "noise": 0.2}}
+    write_run(runs, "t", [{"epoch": 1, "val_loss": 0.5}], name="finetune_large_shifted", phase="f", config=trained,
+              started_at="2026-01-01T10:00:00+00:00")  # fmt: skip
+    write_run(runs, "e", [], name="eval_finetune", kind="eval", evaluates=["t"], phase="f",
+              config={"checkpoint": "best", "data": {"seed": 0, "noise": 0.3}}, summary={"test_acc": 0.96},
+              started_at="2026-01-01T11:00:00+00:00")  # fmt: skip
+    page = site(tmp_path)["runs/e.md"]
+    assert "Evaluates: [finetune\\_large\\_shifted](t.md)." in page
+    configuration = page.split("## Configuration")[1].split("## Environment")[0]
+    assert "a train run: only the settings both records have are compared" in configuration
+    assert "| Changed setting | Value | Baseline |\n|---|---|---|\n| data.noise | 0.3 | 0.2 |\n\n" in configuration
+    assert '??? note "Unchanged settings (1)"' in configuration and "    | data.seed | 0 |  |" in configuration
+    assert '??? note "Recorded by one run only (4)"' in configuration
+    assert "    | lr | *not recorded* | 0.01 |" in configuration
+    assert "    | checkpoint | best | *not recorded* |" in configuration
+    assert [line for line in configuration.splitlines() if line.startswith("|")][2:] == ["| data.noise | 0.3 | 0.2 |"]
+
+
+def log_row(pages: dict[str, str], run_id: str) -> list[str]:
+    """The cells of one run's row in the experiment log."""
+    line = next(line for line in pages["runs/index.md"].splitlines() if f"]({run_id}.md)" in line)
+    return [cell.strip() for cell in line.strip("|").split(" | ")]
+
+
+def test_the_log_shows_sweep_varied_settings_duration_and_the_best_validation_value_beside_the_summary(
+    tmp_path: Path,
+) -> None:
+    runs = tmp_path / "runs"
+    for index, (lr, seed) in enumerate([(0.1, 0), (0.1, 1), (0.01, 0)]):
+        losses = [0.9, 0.2, 0.0653, 0.07]
+        rows = [{"epoch": e, "val_loss": losses[e - 1], "val_acc": 0.5 + e / 10} for e in (1, 2, 3, 4)]
+        start = f"2026-01-01T1{index}:00:00+00:00"
+        write_run(runs, f"r{index}", rows, sweep="lr", phase="p", summary={"n_params": 1600000},
+                  config={"lr": lr, "seed": seed, "epochs": 4, "out": f"/x/{index}"}, bookkeeping=["out"],
+                  started_at=start, ended_at=start.replace(":00:00", ":07:05"))  # fmt: skip
+    pages = site(tmp_path)
+    assert (
+        "| Started (UTC) | Run | State | Phase | Sweep | Settings | Duration | Best validation | Summary |"
+        in (pages["runs/index.md"])
+    )
+    row = log_row(pages, "r0")
+    assert row[3:7] == ["p", "lr", "lr=0.1, seed=0", "7 min 05 s"]
+    assert row[7] == "val\\_loss 0.0653 @ E3, val\\_acc 0.9 @ E4"  # a parameter count does not replace it
+    assert row[8].startswith("n\\_params=1")
+    assert log_row(pages, "r2")[5] == "lr=0.01, seed=0"
+    assert '<div class="rd-sortable" markdown>\n\n| Started (UTC) |' in pages["runs/index.md"]
+
+
+def test_a_run_at_chance_is_marked_not_shown_with_the_green_badge(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    learned = [{"epoch": e, "val_acc": 0.3 * e, "val_loss": 2.3 / e} for e in (1, 2, 3)]
+    guessing = [{"epoch": e, "val_acc": 0.1 + 0.01 * e, "val_loss": 2.3 / e} for e in (1, 2, 3)]
+    stuck = [{"epoch": e, "val_loss": 2.3 + 0.1 * e} for e in (1, 2, 3)]
+    write_run(runs, "good", learned, config={"num_classes": 10})
+    write_run(runs, "guess", guessing, config={"num_classes": 10})
+    write_run(runs, "stuck", stuck)  # no class count: a loss that never went below its first value
+    pages = site(tmp_path)
+    chance = '<span class="rd-badge rd-chance">completed, at chance</span>'
+    assert log_row(pages, "good")[2] == '<span class="rd-badge rd-completed">completed</span>'
+    assert log_row(pages, "guess")[2] == chance
+    assert log_row(pages, "stuck")[2] == chance
+
+
+def test_a_kept_run_page_is_rendered_again_when_a_setting_of_its_sweep_starts_to_vary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rundocs.site.generate import Project, build_project
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767261900")
+    project = Project(tmp_path / "runs", tmp_path / "plans", tmp_path / "docs", tmp_path / "cache")
+    write_run(tmp_path / "runs", "a", [], sweep="s", config={"lr": 0.1, "seed": 0})
+    write_run(tmp_path / "runs", "b", [], sweep="s", config={"lr": 0.2, "seed": 0})
+    build_project(project, SiteOptions())
+    assert "runs/a.md" in build_project(project, SiteOptions())[0].site.kept
+    write_run(tmp_path / "runs", "c", [], sweep="s", config={"lr": 0.2, "seed": 1})
+    assert "runs/a.md" not in build_project(project, SiteOptions())[0].site.kept
+    assert "| lr=0.1, seed=0 |" in (tmp_path / "docs" / "runs" / "index.md").read_text()

@@ -119,9 +119,24 @@ def test_a_search_over_a_continuous_range_is_binned(tmp_path: Path) -> None:
         lr = 10 ** (-4 + 3 * index / 39)
         write_run(tmp_path, f"t{index:02d}", curve_rows([1.0, abs(math.log10(lr) + 2.5)]), sweep="s", config={"lr": lr})
     report = sweep(tmp_path, metric="val_loss", goal="min")
-    assert len(report.levels) == 8 and sum(row.runs for row in report.levels) == 40
-    assert report.levels[0].label == "[0.0001, 0.000237)"  # log-spaced bins: the range spans three decades
-    assert next(row for row in report.levels if row.is_best).label == "[0.00133, 0.00316)"  # holds 10**-2.54
+    assert len(report.levels) == 6 and sum(row.runs for row in report.levels) == 40
+    assert report.levels[0].label == "0.0001–0.000316"  # log-spaced bins: the range spans three decades
+    assert next(row for row in report.levels if row.is_best).label == "0.001–0.00316"  # holds 10**-2.54
+
+
+def test_a_dozen_trials_of_a_float_setting_are_a_few_bins_not_a_dozen_one_run_levels(tmp_path: Path) -> None:
+    lrs = [0.012, 0.019, 0.031, 0.047, 0.079, 0.084, 0.11, 0.13, 0.14, 0.21, 0.30, 0.40]
+    for index, lr in enumerate(lrs):
+        write_run(tmp_path, f"t{index:02d}", curve_rows([1.0, lr]), sweep="s", config={"lr": lr, "width": 8})
+    report = sweep(tmp_path, metric="val_loss", goal="min")
+    assert [(row.label, row.runs) for row in report.levels] == [
+        ("0.012–0.043", 3), ("0.043–0.097", 3), ("0.097–0.158", 3), ("0.158–0.4", 3)
+    ]  # fmt: skip  # quartiles of the values
+    for index, lr in enumerate([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]):  # six values: each its own level
+        write_run(tmp_path / "few", f"f{index}", curve_rows([1.0, lr]), sweep="s", config={"lr": lr})
+    assert [row.label for row in sweep(tmp_path / "few", metric="val_loss").levels] == [
+        "0.1", "0.2", "0.3", "0.4", "0.5", "0.6"
+    ]  # fmt: skip
 
 
 def test_a_goal_tag_gives_the_direction_of_a_metric_named_value(tmp_path: Path) -> None:
@@ -185,7 +200,7 @@ def test_close_learning_rates_fall_in_distinct_bins_and_no_trial_vanishes(tmp_pa
         write_run(tmp_path, run_id, curve_rows([1.0, 0.5]), sweep="s", config={"lr": 1e-3 + index * 1e-9})
     report = sweep(tmp_path, metric="val_loss", goal="min")
     labels = [row.label for row in report.levels]
-    assert len(labels) == 8 and len(set(labels)) == 8
+    assert len(labels) == 6 and len(set(labels)) == 6
     assert sum(row.runs for row in report.levels) == 40
     members = [run_id for ids_ in sweep_groups.group_levels("lr", report.settings).values() for run_id in ids_]
     assert sorted(members) == ids  # every run in exactly one bin

@@ -115,3 +115,57 @@ def test_direction_flag_reaches_the_phase_comparison(tmp_dir: Path, child_env: d
     assert rundocs("build", "--direction", "val_score=max", cwd=tmp_dir, env=child_env).returncode == 0
     page = (tmp_dir / "docs" / "phases" / "p.md").read_text()
     assert "val\\_score (higher is better)" in page and "| [high](../runs/high.md) | **0.9** |" in page
+
+
+def render(tmp_path: Path, plans: dict[str, str]) -> dict[str, str]:
+    """The generated pages of ``tmp_path/runs`` with these plans, rendered in this process."""
+    import rundocs as package
+    from rundocs.load.plans import load_plans
+    from rundocs.render.pages import PlanSet, SiteOptions, render_site
+
+    folder = tmp_path / "plans"
+    folder.mkdir(exist_ok=True)
+    for name, text in plans.items():
+        (folder / f"{name}.yaml").write_text(text)
+    runs = package.load_runs(tmp_path / "runs")
+    built = render_site(runs, SiteOptions(), plans=PlanSet(*load_plans(folder)))
+    return {path: content.decode() for path, content in built.files.items() if path.endswith(".md")}
+
+
+GRID_PLAN = "title: G\nchanged: {lr: [0.1, 0.2, 0.3]}\nsweep: {metric: val_loss, goal: min}\n"
+NAMED_PLAN = "title: N\nruns: [a, b]\nsweep: {metric: val_loss, goal: min}\n"
+
+
+def test_sweep_pages_and_the_index_state_runs_planned_run_time_and_wall_span_with_a_total(tmp_path: Path) -> None:
+    """Run time sums the durations; the wall span runs from the first start to the last end, so
+    two overlapping 10-minute runs take 20 minutes of run time in 15 minutes."""
+    runs = tmp_path / "runs"
+    for run_id, lr, start, end in (("g1", 0.1, "10:00", "10:10"), ("g2", 0.2, "10:05", "10:15")):
+        write_run(runs, run_id, [{"epoch": 1, "val_loss": lr}], phase="g", config={"lr": lr},
+                  started_at=f"2026-01-01T{start}:00+00:00", ended_at=f"2026-01-01T{end}:00+00:00")  # fmt: skip
+    write_run(runs, "a", [{"epoch": 1, "val_loss": 0.5}], phase="n", config={"lr": 1},
+              started_at="2026-01-01T12:00:00+00:00", ended_at="2026-01-01T12:01:00+00:00")  # fmt: skip
+    pages = render(tmp_path, {"g": GRID_PLAN, "n": NAMED_PLAN})
+    grid = pages["sweeps/g.md"]
+    assert "2 runs (2/3 configurations planned); target" in grid
+    assert "| 2 (2/3 configurations planned) | 20 min | 15 min | 2026-01-01 10:00 UTC | 2026-01-01 10:15 UTC |" in grid
+    assert "1 runs (1/2 runs planned)" in pages["sweeps/n.md"]
+    index = pages["sweeps/index.md"]
+    assert "| Sweep | Runs | Planned | Run time | Wall span |" in index
+    assert "| [g](g.md) | 2 | 2/3 configurations | 20 min | 15 min |" in index
+    assert "| [n](n.md) | 1 | 1/2 runs | 1 min 00 s | 1 min 00 s |" in index
+    assert "| **Total** | **3** | | **21 min** | **2 h 01 min** |" in index  # 10:00 to 12:01
+
+
+def test_a_float_setting_of_many_values_is_binned_and_the_trial_table_sorts(tmp_path: Path) -> None:
+    lrs = [0.012, 0.019, 0.031, 0.047, 0.079, 0.084, 0.11, 0.13, 0.14, 0.21, 0.30, 0.11203254019178545]
+    for index, lr in enumerate(lrs):
+        write_run(tmp_path / "runs", f"t{index:02d}", [{"epoch": 1, "val_loss": lr}], sweep="s", config={"lr": lr},
+                  started_at=f"2026-01-01T10:{index:02d}:00+00:00")  # fmt: skip
+    page = render(tmp_path, {})["sweeps/s.md"]
+    levels = page.split("## lr")[1].split("Best and final")[0]
+    assert [line.split(" | ")[1] for line in levels.splitlines() if line.startswith("| ") and "–" in line] == [
+        "3", "3", "3", "3"
+    ]  # four bins of three runs, not twelve levels of one  # fmt: skip
+    assert '<div class="rd-sortable" markdown>\n\n| Run | lr | Best |' in page
+    assert "| [t11](../runs/t11.md) | 0.112 |" in page  # the column's format, not the float's repr

@@ -9,6 +9,10 @@ The baseline is, first found:
 3. the first train run of the run's phase.
 
 A run without a phase and without a named baseline has none.
+
+Beside the baseline run, two references the experiment log reads: the settings that vary in a
+run's group (``group_settings``) and chance level, the baseline of a run that learned nothing
+(``at_chance``).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from rundocs.analyse.curves import CLASS_COUNT_KEYS, VALIDATION_SPLITS, Curve, Finding, summarize
 from rundocs.analyse.phases import compare_baseline, phase_members
 from rundocs.analyse.rules import Relaunches
-from rundocs.analyse.sweep_groups import names_setting
+from rundocs.analyse.sweep_groups import names_setting, varied_settings
 from rundocs.format.schema import flatten
 from rundocs.load.plans import Plan
 from rundocs.load.records import RunRecord
@@ -30,6 +35,8 @@ class ConfigRow(NamedTuple):
     baseline_value: Any
     changed: bool
     bookkeeping: bool = False  # not a hyperparameter: never marked changed
+    #: "run" or "baseline": the only record that has the key (``diff_config(shared_only=True)``).
+    only: str | None = None
 
 
 _MISSING = object()
@@ -63,12 +70,18 @@ def find_baselines(records: Mapping[str, RunRecord], plans: Mapping[str, Plan] |
 
 
 def diff_config(
-    config: Mapping[str, Any], baseline: Mapping[str, Any] | None, bookkeeping: Sequence[str] = ()
+    config: Mapping[str, Any],
+    baseline: Mapping[str, Any] | None,
+    bookkeeping: Sequence[str] = (),
+    *,
+    shared_only: bool = False,
 ) -> list[ConfigRow]:
     """Every setting of ``config`` (dotted keys, sorted), marked where it differs from the baseline.
 
     Settings the baseline has and the run lacks are listed too, with value None. Bookkeeping
-    settings (``sweep_groups.names_setting``) are listed, never marked.
+    settings (``sweep_groups.names_setting``) are listed, never marked. ``shared_only``: only the
+    keys both records have are compared; a key one of them lacks is not recorded there, not
+    changed (an eval run's config holds what it evaluated with, not how the model trained).
     """
     own = dict(flatten(config))
     if baseline is None:
@@ -80,9 +93,47 @@ def diff_config(
     for key in sorted(own.keys() | theirs.keys()):
         value, other = own.get(key, _MISSING), theirs.get(key, _MISSING)
         kept = names_setting(key, bookkeeping)
+        only = None
+        if shared_only and (value is _MISSING or other is _MISSING):
+            only = "baseline" if value is _MISSING else "run"
         shown, theirs_shown = (None if v is _MISSING else v for v in (value, other))
-        rows.append(ConfigRow(key, shown, theirs_shown, value != other and not kept, kept))
+        rows.append(ConfigRow(key, shown, theirs_shown, only is None and value != other and not kept, kept, only))
     return rows
+
+
+def group_settings(records: Mapping[str, RunRecord]) -> dict[str, str]:
+    """Run id to its values of the settings that vary in its group (``sweep_groups.varied_settings``):
+    the runs of its kind in its sweep, else in its phase. A run in neither has none."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for run_id, record in records.items():
+        if record.sweep or record.phase:
+            place = ("sweep", record.sweep) if record.sweep else ("phase", record.phase or "")
+            groups.setdefault((*place, record.kind), []).append(run_id)
+    shown: dict[str, str] = {}
+    for ids in groups.values():
+        settings = {
+            run_id: {
+                key: value
+                for key, value in flatten(records[run_id].config)
+                if not names_setting(key, (*records[run_id].bookkeeping, "baseline"))
+            }
+            for run_id in ids
+        }
+        shown.update(varied_settings(settings))
+    return shown
+
+
+def at_chance(findings: Sequence[Finding], curves: Sequence[Curve], config: Mapping[str, Any]) -> bool:
+    """Whether a run learned nothing: its validation accuracy peaked near chance (the ``chance``
+    finding of ``curves.find_findings``: 1/classes for a config that gives its class count), or,
+    for a config that gives none, every validation loss it logged was never below its first value."""
+    if any(finding.kind == "chance" for finding in findings):
+        return True
+    if any(isinstance(config.get(key), int) for key in CLASS_COUNT_KEYS):
+        return False
+    losses = [c for c in curves if c.metric.split in VALIDATION_SPLITS and c.metric.base == "loss" and c.y.size > 1]
+    firsts = [(summarize(curve), int(curve.x[0])) for curve in losses]
+    return bool(firsts) and all(summary is not None and summary.best_at == first for summary, first in firsts)
 
 
 def _named_baseline(record: RunRecord) -> str | None:

@@ -16,10 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from rundocs.formatting import format_setting
+from rundocs.formatting import format_number, format_setting
 
-MAX_LEVELS = 12
-BINS = 8
+#: A number with more distinct values than this (a search over a continuous range) is binned.
+MAX_LEVELS = 6
+#: Bins of a binned setting: about ``BIN_RUNS`` runs each, at most ``MAX_BINS``.
+MAX_BINS = 6
+BIN_RUNS = 3
 #: Settings that say how a run was launched, not what it tried: never a dimension.
 BOOKKEEPING = ("restarts",)
 
@@ -64,6 +67,25 @@ def group_levels(dimension: str, settings: Mapping[str, Mapping[str, Any]]) -> d
     return dict(zip(_distinct(plain), groups.values(), strict=True))
 
 
+def varied_settings(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Each run's values of the settings that vary among ``settings`` (one group of runs, bookkeeping
+    left out), compact: ``lr=0.1287, seed=0`` (a float in the page format of numbers, a list or
+    mapping as JSON: ``channels=[16,32]``)."""
+    varied, repeats = find_dimensions(settings, ())
+    return {
+        run_id: ", ".join(f"{key}={compact_label(config.get(key))}" for key in sorted(varied + repeats))
+        for run_id, config in settings.items()
+    }
+
+
+def compact_label(value: Any) -> str:
+    """A setting's value in a table of many runs: a float in the page format of numbers (``0.112``,
+    not ``0.11203254019178545``), a list or mapping as JSON, anything else as ``label`` gives it."""
+    if isinstance(value, float):
+        return format_number(value)
+    return label(value) if _scalar(value) else value_key(value)
+
+
 def label(value: Any) -> str:
     """How a setting's value reads in a table: plain for scalars (a float as ``format_setting``
     writes it), JSON for nested values."""
@@ -75,29 +97,30 @@ def label(value: Any) -> str:
 
 
 def _quantile_bins(values: Mapping[str, float]) -> dict[str, list[str]]:
-    """Runs in BINS quantile bins of a numeric setting, in a log scale when it spans decades.
+    """Runs in a few quantile bins of a numeric setting (``BIN_RUNS`` runs each, at most
+    ``MAX_BINS``), in a log scale when it spans decades, labelled ``0.001–0.00316``.
 
     Runs are grouped by bin index; the labels are printed with as many digits as it takes to
     tell them apart, so close values never merge two bins.
     """
     ids = list(values)
+    bins_wanted = min(MAX_BINS, max(2, math.ceil(len(ids) / BIN_RUNS)))
     numbers = np.array([values[i] for i in ids])
     logscale = bool((numbers > 0).all() and np.log10(numbers.max()) - np.log10(numbers.min()) > 2)
     scaled = np.log10(numbers) if logscale else numbers
     with np.errstate(all="ignore"):
-        edges = np.unique(np.quantile(scaled, np.linspace(0, 1, BINS + 1)))
+        edges = np.unique(np.quantile(scaled, np.linspace(0, 1, bins_wanted + 1)))
         if not np.isfinite(edges).all():  # interpolating between huge numbers overflowed
-            edges = np.unique(np.quantile(scaled, np.linspace(0, 1, BINS + 1), method="lower"))
+            edges = np.unique(np.quantile(scaled, np.linspace(0, 1, bins_wanted + 1), method="lower"))
         bounds = 10**edges if logscale else edges
     slots = np.clip(np.searchsorted(edges, scaled, side="right") - 1, 0, max(len(edges) - 2, 0))
     bins = []
     for slot in range(max(len(edges) - 1, 1)):
         members = [ids[i] for i in np.flatnonzero(slots == slot)]
         if members:
-            closing = "]" if slot >= len(edges) - 2 else ")"
-            bins.append((float(bounds[slot]), float(bounds[min(slot + 1, len(bounds) - 1)]), closing, members))
+            bins.append((float(bounds[slot]), float(bounds[min(slot + 1, len(bounds) - 1)]), members))
     for digits in range(3, 18):
-        labels = [f"[{low:.{digits}g}, {high:.{digits}g}{closing}" for low, high, closing, _ in bins]
+        labels = [f"{low:.{digits}g}–{high:.{digits}g}" for low, high, _ in bins]
         if len(set(labels)) == len(labels):
             break
     return dict(zip(_distinct(labels), (members for *_, members in bins), strict=True))

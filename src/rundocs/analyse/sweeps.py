@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from rundocs.analyse.rules import Relaunches, pick_best, resolve_direction
 from rundocs.analyse.sweep_groups import find_dimensions, group_levels, names_setting, value_key
 from rundocs.analyse.sweep_scores import RunScore, from_study, rank_key, ranked, score_run
 from rundocs.format.schema import flatten
+from rundocs.load.plans import Plan
 from rundocs.load.runs import Runs
 
 Goal = Literal["min", "max"]
@@ -70,6 +71,26 @@ class Correlation:
     spearman: float
 
 
+class Planned(NamedTuple):
+    """How large a plan says its sweep is: ``size`` runs, or ``size`` configurations (a grid of
+    settings without the repeat keys: each configuration may run over several seeds)."""
+
+    size: int
+    unit: Literal["runs", "configurations"]
+
+
+class Span(NamedTuple):
+    """When a group of runs ran: the first start and the last end (start + ``duration_s``), as
+    Unix seconds; ``seconds`` between them."""
+
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
 @dataclass
 class SweepReport:
     name: str
@@ -91,6 +112,17 @@ class SweepReport:
     warnings: list[str] = field(default_factory=list)
     #: Attempts a later run relaunched (not counted), to the attempt that counts instead.
     relaunched: dict[str, str] = field(default_factory=dict)
+    #: The first start to the last end of its runs (``run_span``).
+    span: Span | None = None
+    #: The plan's size of the sweep (``planned_size``), None when it gives none.
+    planned: Planned | None = None
+
+    @property
+    def done(self) -> int:
+        """What the plan's size counts, run so far: runs, or distinct configurations."""
+        if self.planned is not None and self.planned.unit == "configurations":
+            return len({tuple(value_key(config.get(d)) for d in self.dimensions) for config in self.settings.values()})
+        return len(self.scores)
 
     @property
     def axis(self) -> str:
@@ -137,6 +169,37 @@ def sweep_members(
     return sorted(members, key=order.__getitem__), relaunched
 
 
+def planned_size(plan: Plan) -> Planned | None:
+    """The size of the plan's sweep, first found: its ``sweep.trials`` (a search's n_trials), its
+    list of exact run names, or the grid of its ``changed`` settings (each a list or a mapping of
+    levels): runs when the grid names a repeat key (``seed``), else configurations."""
+    trials = getattr(plan.sweep, "trials", None)  # a planned field: read if the plan format has it
+    if isinstance(trials, int) and not isinstance(trials, bool) and trials > 0:
+        return Planned(trials, "runs")
+    if plan.runs and all(expected.name for expected in plan.runs):
+        return Planned(len(plan.runs), "runs")
+    levels = plan.changed.values()
+    if plan.changed and all(isinstance(value, list | dict) and value for value in levels):
+        repeats = plan.sweep.repeat if plan.sweep else DEFAULT_REPEATS
+        unit: Literal["runs", "configurations"] = (
+            "runs" if any(names_setting(key, repeats) for key in plan.changed) else "configurations"
+        )
+        return Planned(math.prod(len(value) for value in levels), unit)
+    return None
+
+
+def run_span(runs: Runs, run_ids: Sequence[str]) -> Span | None:
+    """The first start and the last end of the runs; a run's end is its start plus its duration
+    (``duration_s``, the one duration of every page: a running run's last logged time)."""
+    starts, ends = [], []
+    for run_id in run_ids:
+        start = runs.records[run_id].started_at.timestamp()
+        duration: Any = runs.runs.at[run_id, "duration_s"]
+        starts.append(start)
+        ends.append(start + (0.0 if pd.isna(duration) else float(duration)))
+    return Span(min(starts), max(ends)) if starts else None
+
+
 def report_sweep(
     name: str,
     run_ids: Sequence[str],
@@ -148,12 +211,13 @@ def report_sweep(
     bookkeeping: Sequence[str] = (),
     directions: Mapping[str, Direction] | None = None,
     relaunches: Relaunches | None = None,
+    planned: Planned | None = None,
 ) -> SweepReport:
     """The sweep of ``run_ids``. ``metric``, ``goal``, ``repeats`` and ``bookkeeping`` come from a
     plan's ``sweep:`` spec (bookkeeping settings, with those every run names, are left out:
     never a dimension, nor part of a configuration); ``directions`` are the user's overrides
     (``--direction``). The direction is ``rules.resolve_direction``'s: overrides, then the plan,
-    then the study, then the name."""
+    then the study, then the name. ``planned``: the plan's size of the sweep (``planned_size``)."""
     warnings: list[str] = []
     relaunches = relaunches or Relaunches(runs.records)
     members, relaunched = sweep_members(name, run_ids, runs, relaunches)
@@ -211,6 +275,8 @@ def report_sweep(
         settings=settings,
         warnings=warnings,
         relaunched=relaunched,
+        span=run_span(runs, members),
+        planned=planned,
     )
 
 

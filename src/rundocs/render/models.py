@@ -13,8 +13,16 @@ from typing import Any
 
 import pandas as pd
 
-from rundocs.analyse.baseline import ConfigRow, diff_config
-from rundocs.analyse.curves import VALIDATION_SPLITS, MetricSummary, find_findings, get_curves, summarize, x_axis_name
+from rundocs.analyse.baseline import ConfigRow, at_chance, diff_config, group_settings
+from rundocs.analyse.curves import (
+    VALIDATION_SPLITS,
+    Curve,
+    MetricSummary,
+    find_findings,
+    get_curves,
+    summarize,
+    x_axis_name,
+)
 from rundocs.analyse.names import Direction
 from rundocs.analyse.rules import Relaunches, run_epochs_done
 from rundocs.analyse.state import shown_state
@@ -25,6 +33,8 @@ from rundocs.render.figures import figure_json, plot_curves
 from rundocs.render.filters import page_title
 
 ERROR_LINE_LENGTH = 160
+#: Validation metrics the experiment log shows the best value of, per run.
+HEADLINE_METRICS = 2
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,12 @@ class LogEntry:
     error: str | None
     relaunched_as: str | None = None  # the run that relaunched this one (rules.Relaunches)
     tags: tuple[str, ...] = ()
+    sweep: str | None = None
+    varied: str = ""  # ``lr=0.1, seed=0``: its settings that vary in its sweep or phase
+    duration: str = ""
+    headline: str = ""  # ``val_loss 0.0653 @ E18``: its best validation values and where
+    summary: str = ""  # the values it reported in its summary
+    chance: bool = False  # it learned nothing (``baseline.at_chance``)
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,25 @@ class RunPage:
     relaunch_of: str | None = None  # the run this one relaunches, when rules.Relaunches accepts it
     relaunched_as: str | None = None
     artifacts: tuple[ArtifactView, ...] = ()
+    #: The runs an eval run evaluates: (id, name), the name None for a run not in the folder.
+    evaluates: tuple[tuple[str, str | None], ...] = ()
+    #: The baseline is of another kind (an eval run against a train run): only shared keys compared.
+    shared_only: bool = False
+
+    @property
+    def changed(self) -> list[ConfigRow]:
+        """The settings that differ from the baseline, shown first."""
+        return [row for row in self.config if row.changed]
+
+    @property
+    def unchanged(self) -> list[ConfigRow]:
+        """The settings both runs recorded that did not change (bookkeeping ones included), folded."""
+        return [row for row in self.config if row.only is None and not row.changed]
+
+    @property
+    def one_sided(self) -> list[ConfigRow]:
+        """The settings only one of the two records has (``shared_only``): not recorded, not changed."""
+        return [row for row in self.config if row.only is not None]
 
 
 @dataclass(frozen=True)
@@ -80,7 +115,9 @@ def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
     place in its relaunch chain (``relaunch_of``, ``relaunched_as``)."""
     facts = runs.rows("state", "last_epoch", "duration_s", "nonfinite")
     relaunches = Relaunches(runs.records)
+    varied = group_settings(runs.records)
     for run_id, fact in facts.items():
+        fact["varied"] = varied.get(run_id, "")
         fact["relaunch_of"] = relaunches.restarts.get(run_id)
         fact["relaunched_as"] = relaunches.restarted_by.get(run_id)
         fact["relaunches"] = relaunches  # epochs done are read only for pages rendered again
@@ -107,6 +144,13 @@ def make_log_entry(
 ) -> LogEntry:
     record = runs.records[run_id]
     last: Any = facts["last_epoch"]
+    duration: Any = facts["duration_s"]
+    columns = runs.curves(run_id)
+    curves = get_curves(columns, directions, runs.histories[run_id].nan_rows) if columns else []
+    findings = find_findings(
+        curves, axis=x_axis_name(columns), config=record.config, nonfinite={}, planned_epochs=None, status=record.status
+    )
+    headline, summary = _headline(curves), _summary(record)
     return LogEntry(
         id=run_id,
         name=record.name,
@@ -115,10 +159,16 @@ def make_log_entry(
         phase=record.phase,
         state=shown_state(str(facts["state"]), facts.get("relaunched_as") is not None),
         progress=progress(runs, run_id, run_epochs_done(runs, run_id, facts["relaunches"])),
-        results=_key_results(runs, run_id, directions),
+        results="; ".join(part for part in (headline, summary) if part),
         error=_error_line(record, None if pd.isna(last) else int(last)),
         relaunched_as=facts.get("relaunched_as"),
         tags=tuple(record.tags),
+        sweep=record.sweep,
+        varied=facts.get("varied", ""),
+        duration=format_duration(duration) if not pd.isna(duration) else "",
+        headline=headline,
+        summary=summary,
+        chance=record.status != "running" and at_chance(findings, curves, record.config),  # judged once it ends
     )
 
 
@@ -147,6 +197,7 @@ def make_run_page(
     axes = {summary.axis for summary in summaries}
     spec = plot_curves(curves)
     baseline = runs.records[baseline_id] if baseline_id else None
+    shared_only = baseline is not None and baseline.kind != record.kind
     duration: Any = facts["duration_s"]
     return RunPage(
         title=page_title(record.name, f"Run {run_id}", "Run"),
@@ -156,7 +207,9 @@ def make_run_page(
         summaries=summaries,
         findings=[finding.text for finding in findings],
         figure=figure_json(spec) if spec else None,
-        config=diff_config(record.config, baseline.config if baseline else None, record.bookkeeping),
+        config=diff_config(
+            record.config, baseline.config if baseline else None, record.bookkeeping, shared_only=shared_only
+        ),
         baseline=entries[baseline_id] if baseline_id else None,
         started=_utc(record.started_at),
         ended=_utc(record.ended_at) if record.ended_at else None,
@@ -165,6 +218,8 @@ def make_run_page(
         relaunch_of=facts.get("relaunch_of"),
         relaunched_as=facts.get("relaunched_as"),
         artifacts=artifacts,
+        evaluates=tuple((i, runs.records[i].name if i in runs.records else None) for i in record.evaluates),
+        shared_only=shared_only,
     )
 
 
@@ -189,20 +244,21 @@ def _env_rows(env: dict[str, Any]) -> list[tuple[str, str]]:
     return [(label, str(value)) for label, value in rows if value not in (None, "")]
 
 
-def _key_results(runs: Runs, run_id: str, directions: dict[str, Direction] | None) -> str:
-    """The run's summary numbers, else the best validation values with their epochs."""
-    record = runs.records[run_id]
-    if record.summary:
-        return ", ".join(f"{key}={format_number(value)}" for key, value in sorted(record.summary.items()))
-    columns = runs.curves(run_id)
-    if not columns:
-        return ""
+def _summary(record: RunRecord) -> str:
+    """The numbers the run reported in its summary: ``n_params=1.6e+06, test_acc=0.97``."""
+    return ", ".join(f"{key}={format_number(value)}" for key, value in sorted(record.summary.items()))
+
+
+def _headline(curves: list[Curve]) -> str:
+    """The best value of its validation metrics (``curves.summarize``), losses first, at most
+    ``HEADLINE_METRICS``: ``val_loss 0.0653 @ E18``."""
     parts = []
-    for curve in get_curves(columns, directions, runs.histories[run_id].nan_rows):
+    for curve in sorted(curves, key=lambda c: (c.metric.base != "loss", c.metric.name)):
         summary = summarize(curve)
         if summary and summary.best is not None and curve.metric.split in VALIDATION_SPLITS:
-            parts.append(f"best {curve.metric.name}={format_number(summary.best)} ({curve.axis} {summary.best_at})")
-    return ", ".join(parts[:4])
+            at = f"E{summary.best_at}" if curve.axis == "epoch" else f"{curve.axis} {summary.best_at}"
+            parts.append(f"{curve.metric.name} {format_number(summary.best)} @ {at}")
+    return ", ".join(parts[:HEADLINE_METRICS])
 
 
 def _error_line(record: RunRecord, last_epoch: int | None) -> str | None:

@@ -24,7 +24,7 @@ from rundocs.analyse.baseline import find_baselines
 from rundocs.analyse.names import Direction
 from rundocs.analyse.phases import _matches, phase_inputs, phase_members, report_phase
 from rundocs.analyse.rules import Relaunches
-from rundocs.analyse.sweeps import DEFAULT_REPEATS, group_sweeps, report_sweep, sweep_members
+from rundocs.analyse.sweeps import DEFAULT_REPEATS, Planned, group_sweeps, planned_size, report_sweep, sweep_members
 from rundocs.load.artifacts import Artifact, find_artifacts
 from rundocs.load.plans import Plan, SweepSpec
 from rundocs.load.problems import Problem
@@ -155,6 +155,7 @@ def render_site(
             runs.signatures.get(baseline or ""),
             facts[run_id]["relaunch_of"],
             facts[run_id]["relaunched_as"],
+            facts[run_id]["varied"],  # the log entry names the settings that vary in its group
         )
         reusable = previous.reusable(run_id, keys[run_id], build_key, docs) if docs is not None else None
         if reusable is not None:
@@ -364,6 +365,7 @@ def _sweep_pages(
     relaunches = Relaunches(runs.records)
     groups = group_sweeps(runs)
     specs: dict[str, SweepSpec] = {}
+    sizes: dict[str, Planned | None] = {}
     for plan in plan_set.plans.values():
         if plan.sweep is None:
             continue
@@ -376,6 +378,7 @@ def _sweep_pages(
             names.add(plan.id)
         for name in names:
             specs.setdefault(name, plan.sweep)
+            sizes.setdefault(name, planned_size(plan))
     summaries = []
     for name, run_ids in sorted(groups.items()):
         spec = specs.get(name)
@@ -383,7 +386,7 @@ def _sweep_pages(
         members, relaunched = sweep_members(name, run_ids, runs, relaunches)
         inputs = _page_inputs(runs, sorted({*members, *relaunched, *run_ids}))
         broken = expected_by_sweep(name, runs.unreadable.values())
-        key = make_key(name, spec, sorted(directions.items()), inputs, broken)
+        key = make_key(name, spec, sizes.get(name), sorted(directions.items()), inputs, broken)
         data = keeper.reuse(path, key)
         if data is not None:
             summaries.append(SweepSummary(**data))
@@ -399,6 +402,7 @@ def _sweep_pages(
                 bookkeeping=spec.bookkeeping if spec else (),
                 directions=directions,
                 relaunches=relaunches,
+                planned=sizes.get(name),
             )
             page = make_sweep_page(report, runs)
             summary = summarize_sweep(page)

@@ -6,11 +6,12 @@ import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 
-from rundocs.analyse.sweep_groups import label
+from rundocs.analyse.sweep_groups import compact_label, label
 from rundocs.analyse.sweep_scores import RunScore
 from rundocs.analyse.sweeps import ConfigStats, LevelRow, SweepReport
 from rundocs.load.runs import Runs
@@ -47,6 +48,9 @@ class SweepPage:
     show_reported: bool
     #: Attempts a later run relaunched: (attempt, its name, the attempt that counts, its name).
     relaunched: list[tuple[str, str, str, str]]
+    planned: str = ""  # ``planned_text``
+    first_start: str = ""  # the span of its runs (``SweepReport.span``), in UTC
+    last_end: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,22 @@ class SweepSummary:
     best_run: str | None
     best_name: str | None
     best: float | None
+    wall_s: float = 0.0  # the sum of its runs' durations
+    start: float | None = None  # its first start and last end (``sweeps.run_span``), Unix seconds
+    end: float | None = None
+    planned: str = ""  # ``12/50 runs``, when its plan gives a size (``sweeps.planned_size``)
+
+    @property
+    def span_s(self) -> float | None:
+        """Seconds from its first start to its last end."""
+        return None if self.start is None or self.end is None else self.end - self.start
+
+
+def planned_text(report: SweepReport) -> str:
+    """``12/50 runs`` or ``3/3 configurations``: done of the plan's size; empty without one."""
+    if report.planned is None:
+        return ""
+    return f"{report.done}/{report.planned.size} {report.planned.unit}"
 
 
 def summarize_sweep(page: SweepPage) -> SweepSummary:
@@ -70,7 +90,8 @@ def summarize_sweep(page: SweepPage) -> SweepSummary:
     best = report.best
     return SweepSummary(
         report.name, page.slug, len(report.scores), report.metric, report.goal, list(report.dimensions),
-        report.best_run, page.best_name, best.score if best else None,
+        report.best_run, page.best_name, best.score if best else None, report.wall_s,
+        report.span.start if report.span else None, report.span.end if report.span else None, planned_text(report),
     )  # fmt: skip
 
 
@@ -114,11 +135,18 @@ def make_sweep_page(report: SweepReport, runs: Runs) -> SweepPage:
             (attempt, runs.records[attempt].name, last, runs.records[last].name)
             for attempt, last in report.relaunched.items()
         ],
+        planned=planned_text(report),
+        first_start=_utc(report.span.start) if report.span else "",
+        last_end=_utc(report.span.end) if report.span else "",
     )
 
 
+def _utc(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _trial_row(report: SweepReport, score: RunScore, parameters: Any) -> TrialRow:
-    settings = [label(report.settings[score.run_id].get(dimension)) for dimension in report.dimensions]
+    settings = [compact_label(report.settings[score.run_id].get(dimension)) for dimension in report.dimensions]
     return TrialRow(score, settings, parameters, score.run_id == report.best_run)
 
 
