@@ -403,7 +403,7 @@ class _Checker:
         text = self.text(value, "text", f"{where}.")
         after = self.phase_id(value.get("next"), f"{where}.next")
         then = self.branches(value.get("then"), f"{where}.then", depth + 1)
-        if not (text or after or then):
+        if all(value.get(key) is None for key in ("text", "next", "then")):
             self.problem(where, "expected at least one of text, next, then")
             ok = False
         return Branch(condition, text, after, then) if ok else None
