@@ -34,7 +34,7 @@ def write_lab(runs: Path) -> None:
               started_at="2026-01-02T09:00:00+00:00", updated_at="2026-01-02T10:00:00+00:00",
               ended_at="2026-01-02T10:00:00+00:00")  # fmt: skip
     write_run(runs, "f1", curve("val_loss", [1.0]), name="full", phase="full", status="running", ended_at=None,
-              started_at="2026-02-27T09:00:00+00:00", updated_at="2026-03-01T11:59:00+00:00")  # fmt: skip
+              started_at="2026-02-27T11:00:00+02:00", updated_at="2026-03-01T11:59:00+00:00")  # fmt: skip
     write_run(runs, "o1", curve("val_loss", [2.0]), name="old", phase="first-try",
               started_at="2026-01-01T09:00:00+00:00", updated_at="2026-01-01T09:30:00+00:00",
               ended_at="2026-01-01T09:30:00+00:00")  # fmt: skip
@@ -52,6 +52,7 @@ def test_the_history_lists_every_phase_in_time_order_with_its_decision(tmp_path:
     assert "| 2026-01-02 | 2026-01-02 09:00 UTC | 2026-01-02 10:00 UTC | 1 | 1 h 00 min |" in smoke
     assert smoke.endswith("GREEN</span> | Proceed to full training. → [Full training](phases/full.md) |")
     assert "|  | 2026-02-27 09:00 UTC |  | 1 |" in full  # no plan date, started, not ended (running)
+    assert "over 1 run, started 2026-02-27 09:00 UTC, still running; expected 3 h 00 min." in pages["phases/full.md"]
     assert "**Supersedes** [First try](phases/first-try.md)." in history
     assert "**Superseded by** [Smoke test](phases/smoke.md): kept for the record, no longer open." in history
     assert "**Decision taken (GREEN).** Proceed to full training. Next: [Full training](phases/full.md)." in history

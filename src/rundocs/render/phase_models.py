@@ -56,6 +56,7 @@ class PhasePage:
     problems: list[str]
     #: The baseline runs of the gate results (the Gates table then has a Baseline column).
     baselines: frozenset[str] = frozenset()
+    started: str = ""  # the phase's first run's start, in UTC
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ def make_phase_page(report: PhaseReport, now: datetime, problems: list[Problem])
         last_activity=_time(report.last_activity) if report.last_activity else "",
         problems=[str(dataclasses.replace(p, path=_shown_path(plan.path))) for p in [*problems, *report.problems]],
         baselines=frozenset(g.baseline for g in report.gates if g.baseline is not None),
+        started=_time(report.timing.started) if report.timing and report.timing.started else "",
     )
 
 
