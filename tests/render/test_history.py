@@ -3,10 +3,12 @@ what it superseded, derived from plans and run folders on disk."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rundocs.load.plans import load_plans
 from tests.helpers import write_run
+from tests.render.test_escaping import FENCED, FIGURES, OWN_TAGS
 from tests.render.test_phase_pages import build, curve
 
 SMOKE = """
@@ -84,3 +86,31 @@ def test_superseded_by_must_name_another_plan(tmp_path: Path) -> None:
 
 def test_no_plans_no_history(tmp_path: Path) -> None:
     assert "No phase plans yet" in build(tmp_path, {})["history.md"]
+
+
+HOSTILE = """
+title: "A | <script>alert(1)</script>"
+date: 2026-01-03
+goal: "<img src=x onerror=alert(1)> | [x](javascript:alert(1))"
+gates: [{metric: acc, green: ">= 0.5"}]
+decisions:
+  green:
+    text: "[go](javascript:alert(1)) | <b>bold</b>"
+    next: other
+    then:
+      - {if: "a | b <i>", text: "`x` | </pre><script>", next: other}
+"""
+
+
+def test_plan_text_on_the_history_tracker_and_phase_page_stays_text(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "h1", curve("acc", [0.9]), name="h", phase="hostile")
+    other = 'title: "B ]( <u>"\nsuperseded_by: hostile\n'
+    pages = build(tmp_path, {"hostile": HOSTILE, "other": other})
+    for name in ("history.md", "phases/index.md", "phases/hostile.md", "phases/other.md", "index.md"):
+        page = pages[name]
+        text = OWN_TAGS.sub("", FIGURES.sub("", FENCED.sub("", page)))
+        assert re.findall(r"<[a-zA-Z/!]", text) == [], name
+        assert re.findall(r"(?<!\\)\]\(\s*(?:javascript|vbscript|data):", text) == [], name
+        for table in re.findall(r"(?:^\|.*\|\n)+", page, flags=re.MULTILINE):
+            assert len({len(re.split(r"(?<!\\)\|", row)) for row in table.splitlines()}) == 1, (name, table)
+    assert "Next: [other](other.md)" in pages["phases/hostile.md"]
