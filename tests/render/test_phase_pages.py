@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import markdown
 import pytest
 
 import rundocs
@@ -99,6 +100,8 @@ def test_nested_decisions_render_as_nested_bullets_and_in_the_flowchart(tmp_path
         "        - **If ctx=7 passes**: Next: [salvage](salvage.md).\n"
     ) in decision
     assert "- **GREEN**: Proceed to full training.\n" in decision
+    html = markdown.markdown(decision, extensions=["admonition"])  # the tracks stay inside the admonition
+    assert 'salvage.md">salvage</a>.</li>\n</ul>\n</li>\n</ul>\n</div>\n<ul>\n<li><strong>RED</strong>' in html
     assert "- **RED**: Stick with the baseline.\n" in decision
     diagram = page[page.index('<pre class="rd-mermaid">') :]
     assert "Damber --&gt;|&#34;filtered ctx=5 holds&#34;| Damber_0[&#34;Track A" in diagram
