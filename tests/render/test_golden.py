@@ -26,6 +26,7 @@ PAGES = [
     "phases/lr-sweep.md",
     "phases/mistakes.md",
     "phases/not-started.md",
+    "history.md",
     "sweeps/index.md",
     "sweeps/lr.md",
     "sweeps/b-s-w-b-daab7811.md",

@@ -39,7 +39,7 @@ def test_a_phase_of_120_runs_lists_failures_reds_and_the_baseline_first(tmp_path
     assert execution.count("](../runs/r") == 50 and "50 of 120 rows" in execution
     assert "](../runs/r100.md)" in execution and "disk full" in execution  # the failure, though late
     gates = page.split("## Gates")[1].split("##")[0]
-    assert gates.count("](../runs/r") == 50 and "](../runs/r090.md)" in gates
+    assert gates.count("\n| [r") == 50 and "](../runs/r090.md)" in gates  # one row per result
     assert "50 of 120 results (119 green, 1 red), red and amber first." in gates
     comparison = page.split("## Comparison")[1]
     assert comparison.count("](../runs/r") == 50 and "(baseline)" in comparison

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,6 +33,9 @@ class GateResult:
     colour: Verdict
     note: str
     evaluation: bool = False  # judged on an eval run: its summary, else its last logged value
+    #: The run's baseline (``baseline.find_baselines``) and its value, read as this gate reads.
+    baseline: str | None = None
+    baseline_value: float | None = None
 
     @property
     def reads(self) -> str:
@@ -48,10 +52,17 @@ def reading(gate: Gate) -> str:
     return "last" if gate.green.op == "==" else "best"
 
 
-def evaluate_gates(plan: Plan, runs: Runs, members: list[str], relaunches: Relaunches) -> list[GateResult]:
+def evaluate_gates(
+    plan: Plan,
+    runs: Runs,
+    members: list[str],
+    relaunches: Relaunches,
+    baselines: Mapping[str, str | None] | None = None,
+) -> list[GateResult]:
     """Each gate on the effective attempt of every train run that logs its metric (a dead attempt
     that was relaunched is not judged; its relaunch is, pending until it logs the metric), else
-    on the phase's eval runs."""
+    on the phase's eval runs. With ``baselines`` (run id to its baseline run), each train run's
+    result carries its baseline's value of the metric, read the same way."""
     results = []
     records = runs.records
     train = relaunches.effective_attempts(r for r in members if records[r].kind == "train")
@@ -62,6 +73,10 @@ def evaluate_gates(plan: Plan, runs: Runs, members: list[str], relaunches: Relau
         ]
         for run_id in judged:
             result = _judge(gate, runs, run_id, relaunches.chain(run_id))
+            base = (baselines or {}).get(run_id)
+            if base in records and records[run_id].kind == "train" and base is not None:
+                reference = _judge(gate, runs, base, relaunches.chain(base)).observed
+                result = dataclasses.replace(result, baseline=base, baseline_value=reference)
             results.append(dataclasses.replace(result, evaluation=records[run_id].kind == "eval"))
     return results
 

@@ -45,6 +45,7 @@ class Attempt:
     error: str | None
     relaunched_as: str | None
     epochs_done: int | None = None  # rules.epochs_done: 10 for a run that logged epochs 0..9
+    pruned: bool = False  # an Optuna trial its pruner stopped (tag ``pruned``)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,26 @@ class CompareRow:
 
 
 @dataclass(frozen=True)
+class PhaseTiming:
+    """Time a phase took and was expected to take, in seconds (None: unknown or not given).
+
+    ``spent`` sums the run durations (``duration_s`` of the runs frame) of every run the phase
+    reads, relaunch attempts and eval runs included; ``started`` is its first run's start,
+    ``ended`` its last activity once no run of it is running."""
+
+    runs: int
+    spent: float | None
+    started: datetime | None
+    ended: datetime | None
+    expected: float | None
+
+    @property
+    def wall(self) -> float | None:
+        """Seconds from the first start to the end (None while a run runs)."""
+        return (self.ended - self.started).total_seconds() if self.started and self.ended else None
+
+
+@dataclass(frozen=True)
 class PhaseReport:
     plan: Plan
     members: tuple[str, ...]
@@ -84,16 +105,30 @@ class PhaseReport:
     unreadable: tuple[str, ...] = ()
     #: Each compared metric's direction (``rules.resolve_direction``: ``--direction`` over the plan).
     compare_goals: Mapping[str, Direction] = field(default_factory=dict)
+    timing: PhaseTiming | None = None
+    #: Attempts of the phase that were pruned (Optuna trials stopped by the pruner).
+    pruned: int = 0
+
+    @property
+    def attempts(self) -> int:
+        """Every attempt of the phase's train runs, planned or not."""
+        return sum(len(row.attempts) for row in self.rows) + len(self.unplanned)
 
 
 def report_phase(
-    plan: Plan, runs: Runs, now: datetime, directions: Mapping[str, Direction] | None = None
+    plan: Plan,
+    runs: Runs,
+    now: datetime,
+    directions: Mapping[str, Direction] | None = None,
+    baselines: Mapping[str, str | None] | None = None,
 ) -> PhaseReport:
-    """The phase of ``plan`` over ``runs`` at ``now``; ``directions`` are the user's overrides."""
+    """The phase of ``plan`` over ``runs`` at ``now``; ``directions`` are the user's overrides;
+    ``baselines`` (``baseline.find_baselines``) give each gate result its baseline's value."""
     records = runs.records
     relaunches = Relaunches(records)
     members = phase_members(plan, records)
-    facts = runs.rows("state", "last_epoch", "last_activity", ids=phase_inputs(plan, records, relaunches))
+    inputs = phase_inputs(plan, records, relaunches)
+    facts = runs.rows("state", "last_epoch", "last_activity", "duration_s", ids=inputs)
     problems: list[Problem] = []
     rows, claimed = [], set()
 
@@ -121,7 +156,7 @@ def report_phase(
         if run_id not in claimed and records[run_id].kind == "train"
     )
     every = [a for row in rows for a in row.attempts] + list(unplanned)
-    gates = tuple(evaluate_gates(plan, runs, members, relaunches))
+    gates = tuple(evaluate_gates(plan, runs, members, relaunches, baselines))
     goals = {m: resolve_direction(m, overrides=directions, plan=g) or g for m, g in _compared(plan).items()}
     comparison, compare_problems = _compare(plan, runs, members, relaunches, goals)
     problems += compare_problems
@@ -142,6 +177,29 @@ def report_phase(
         problems=tuple(problems),
         unreadable=unreadable,
         compare_goals=goals,
+        timing=_timing(plan, runs, inputs, facts, len(rows)),
+        pruned=sum(a.pruned for a in every),
+    )
+
+
+def _timing(plan: Plan, runs: Runs, inputs: list[str], facts: Mapping[str, Any], planned: int) -> PhaseTiming:
+    """The phase's run time so far (see ``PhaseTiming``) and what its plan expected: ``total``,
+    else ``per_run`` times the planned runs."""
+    durations = [float(d) for r in inputs if not _missing(d := facts[r]["duration_s"])]
+    starts = [runs.records[r].started_at for r in inputs]
+    running = any(str(facts[r]["state"]) == "running" for r in inputs)
+    ends = [facts[r]["last_activity"].to_pydatetime() for r in inputs]
+    expected, total = plan.expected, None
+    if expected is not None and expected.total is not None:
+        total = expected.total
+    elif expected is not None and expected.per_run is not None and planned:
+        total = expected.per_run * planned
+    return PhaseTiming(
+        runs=len(inputs),
+        spent=sum(durations) if durations else None,
+        started=min(starts) if starts else None,
+        ended=max(ends) if ends and not running else None,
+        expected=total,
     )
 
 
@@ -251,6 +309,7 @@ def _attempt(runs: Runs, facts: Mapping[str, Any], run_id: str, relaunches: Rela
         error=error,
         relaunched_as=relaunch,
         epochs_done=done,
+        pruned="pruned" in record.tags,
     )
 
 

@@ -32,8 +32,14 @@ _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
 _THRESHOLD = re.compile(r"^\s*(>=|<=|>|<|==)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 _KEYS = {
     "title", "date", "goal", "hypothesis", "fixed", "changed", "runs", "gates", "decisions", "compare", "notes",
-    "sweep",
+    "sweep", "expected", "superseded_by",
 }  # fmt: skip
+_DURATION_PART = re.compile(
+    r"\s*(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)(?![a-z])", re.IGNORECASE
+)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+#: Levels of ``then:`` a decision may nest (an amber branch, its tracks, theirs).
+MAX_DECISION_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,30 @@ class ExpectedRun:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """A decision: what an outcome leads to. ``condition`` is None for an outcome's own decision
+    (green, amber, red) and the ``if:`` text of a nested branch; ``then`` holds further branches."""
+
+    condition: str | None
+    text: str | None
+    next: str | None = None
+    then: tuple[Branch, ...] = ()
+
+    def next_phases(self) -> list[str]:
+        """The phases this branch and every branch under it lead to, in plan order."""
+        own = [self.next] if self.next else []
+        return own + [phase for branch in self.then for phase in branch.next_phases()]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The run time a plan expects, in seconds: per planned run, or for the whole phase."""
+
+    per_run: float | None = None
+    total: float | None = None
+
+
+@dataclass(frozen=True)
 class Compare:
     metrics: dict[str, Literal["min", "max"]]
     baseline: str | None
@@ -97,10 +127,13 @@ class Plan:
     changed: dict[str, Any] = field(default_factory=dict)
     runs: tuple[ExpectedRun, ...] = ()
     gates: tuple[Gate, ...] = ()
-    decisions: dict[str, str] = field(default_factory=dict)
+    decisions: dict[str, Branch] = field(default_factory=dict)
     compare: Compare | None = None
     notes: str | None = None
     sweep: SweepSpec | None = None
+    expected: Expected | None = None
+    #: The phase that replaces this one: the plan stays readable, and is no longer open.
+    superseded_by: str | None = None
 
 
 def load_plans(path: str | Path = "plans") -> tuple[dict[str, Plan], list[Problem]]:
@@ -129,7 +162,36 @@ def load_plans(path: str | Path = "plans") -> tuple[dict[str, Plan], list[Proble
                 problems.append(Problem(str(file), None, f"phase {plan.id!r} is also planned in {plans[plan.id].path}"))
                 continue
             plans[plan.id] = plan
-    return plans, problems
+    return plans, problems + _cross_references(plans)
+
+
+def _cross_references(plans: Mapping[str, Plan]) -> list[Problem]:
+    """``superseded_by`` must name another plan (an error); a decision's ``next`` that names no
+    plan is a warning, as the next phase is often planned later."""
+    problems = []
+    for plan in plans.values():
+        successor = plan.superseded_by
+        if successor is not None and (successor == plan.id or successor not in plans):
+            what = "the plan itself" if successor == plan.id else "no plan in this folder"
+            problems.append(Problem(str(plan.path), None, f"'superseded_by': {successor!r} names {what}"))
+        for colour, decision in plan.decisions.items():
+            for phase in decision.next_phases():
+                if phase not in plans:
+                    message = f"'decisions.{colour}': next phase {phase!r} has no plan yet"
+                    problems.append(Problem(str(plan.path), None, message, warning=True))
+    return problems
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in ``20 min``, ``2h``, ``1 h 30 min``, ``90 s``, ``1.5 days``; None for anything else."""
+    position, total = 0, 0.0
+    while position < len(text.rstrip()):
+        match = _DURATION_PART.match(text, position)
+        if match is None:
+            return None
+        total += float(match.group(1)) * _SECONDS[match.group(2)[0].lower()]
+        position = match.end()
+    return total if position and math.isfinite(total) else None
 
 
 def read_plan(file: Path) -> tuple[Plan | None, list[Problem]]:
@@ -209,6 +271,8 @@ class _Checker:
             compare=self.compare(data.get("compare")),
             notes=self.text(data, "notes"),
             sweep=self.sweep(data.get("sweep")),
+            expected=self.expected(data.get("expected")),
+            superseded_by=self.phase_id(data.get("superseded_by"), "superseded_by"),
         )
 
     def text(self, data: Mapping[str, Any], key: str, where: str = "") -> str | None:
@@ -305,7 +369,7 @@ class _Checker:
             return None
         return Threshold(match.group(1), float(match.group(2)))
 
-    def decisions(self, value: Any) -> dict[str, str]:
+    def decisions(self, value: Any) -> dict[str, Branch]:
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -315,9 +379,80 @@ class _Checker:
         for key in value:
             if key not in COLOURS:
                 self.problem(f"decisions.{key}", "unknown outcome; expected green, amber or red")
+            elif isinstance(value[key], dict):
+                branch = self.branch(value[key], f"decisions.{key}", 0)
+                if branch is not None:
+                    decisions[key] = branch
             elif (checked := self.text(value, key, "decisions.")) is not None:
-                decisions[key] = checked
+                decisions[key] = Branch(None, checked)
         return decisions
+
+    def branch(self, value: dict[str, Any], where: str, depth: int) -> Branch | None:
+        """A decision written as a mapping: ``text``, ``next`` (a phase id) and ``then`` (a list of
+        ``{if, text, next, then}``); a nested branch needs its ``if``."""
+        allowed = ("text", "next", "then") if depth == 0 else ("if", "text", "next", "then")
+        for key in sorted(set(value) - set(allowed), key=str):
+            self.problem(f"{where}.{key}", f"unknown key; expected {', '.join(allowed)}")
+        ok = True
+        condition = None
+        if depth:
+            condition = self.text(value, "if", f"{where}.")
+            if not condition:
+                self.problem(f"{where}.if", "missing; expected the condition of this branch, like 'OOD >= 0.55'")
+                ok = False
+        text = self.text(value, "text", f"{where}.")
+        after = self.phase_id(value.get("next"), f"{where}.next")
+        then = self.branches(value.get("then"), f"{where}.then", depth + 1)
+        if all(value.get(key) is None for key in ("text", "next", "then")):
+            self.problem(where, "expected at least one of text, next, then")
+            ok = False
+        return Branch(condition, text, after, then) if ok else None
+
+    def branches(self, value: Any, where: str, depth: int) -> tuple[Branch, ...]:
+        if value is None:
+            return ()
+        if depth > MAX_DECISION_DEPTH:
+            self.problem(where, f"decisions nest at most {MAX_DECISION_DEPTH} levels of 'then'")
+            return ()
+        if not isinstance(value, list) or not value:
+            self.problem(where, f"expected a list of {{if: ..., text: ..., next: ...}}, got {_shown(value)}")
+            return ()
+        found = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.problem(f"{where}[{index}]", f"expected a mapping with if, text, next, then, got {_shown(item)}")
+            elif (branch := self.branch(item, f"{where}[{index}]", depth)) is not None:
+                found.append(branch)
+        return tuple(found)
+
+    def phase_id(self, value: Any, where: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not is_run_id(value):
+            self.problem(where, f"expected a phase id (the name of its plan file), got {_shown(value)}")
+            return None
+        return value
+
+    def expected(self, value: Any) -> Expected | None:
+        if value is None:
+            return None
+        like = "a duration like '20 min', '2h', '1 h 30 min'"
+        if not isinstance(value, dict) or not value:
+            shape = "expected {per_run: <duration>} or {total: <duration>}"
+            self.problem("expected", f"{shape}, {like}; got {_shown(value)}")
+            return None
+        for key in sorted(set(value) - {"per_run", "total"}, key=str):
+            self.problem(f"expected.{key}", "unknown key; expected per_run, total")
+        seconds: dict[str, float] = {}
+        for key in ("per_run", "total"):
+            if key in value:
+                item = value[key]
+                parsed = parse_duration(item) if isinstance(item, str) else None
+                if parsed is None:
+                    self.problem(f"expected.{key}", f"expected {like}, got {_shown(item)}")
+                else:
+                    seconds[key] = parsed
+        return Expected(**seconds) if seconds else None
 
     def compare(self, value: Any) -> Compare | None:
         if value is None:

@@ -34,7 +34,14 @@ from rundocs.render.docs_files import DocsFolder
 from rundocs.render.environment import make_environment
 from rundocs.render.manifest import KeptPage, Manifest, PageRecord, make_key, stamp_of
 from rundocs.render.models import LogEntry, get_facts, make_log_entry, make_run_page, shown_state_counts
-from rundocs.render.phase_models import PhaseSummary, make_phase_page, summarize_phase
+from rundocs.render.phase_models import (
+    PhaseSummary,
+    in_time_order,
+    make_history_page,
+    make_phase_page,
+    summarize_phase,
+    total_phases,
+)
 from rundocs.render.problems import (
     PROBLEMS_PAGE,
     Isolated,
@@ -210,7 +217,7 @@ def render_site(
         if attempt.ok:
             keeper.note(path, key)
     plan_set = plans or PlanSet({}, [])
-    phases = _phase_pages(runs, plan_set, environment, pages, keeper, failures, directions)
+    phases = _phase_pages(runs, plan_set, environment, pages, keeper, failures, directions, baselines)
     sweeps = _sweep_pages(runs, plan_set, environment, pages, keeper, failures, directions)
     shown_runs = shown_run_problems(runs.problems, runs.root, source)
     shown_plans = shown_plan_problems(plan_set.problems)
@@ -301,11 +308,13 @@ def _phase_pages(
     keeper: _Keeper,
     failures: list[PageFailure],
     directions: Mapping[str, Direction],
+    baselines: Mapping[str, str | None],
 ) -> list[PhaseSummary]:
-    """One page per plan and the phase tracker. A phase page is kept while its plan, its problems,
-    the files and states of the runs it reads and the unreadable folders it expected are
-    unchanged; "now" is part of its key only while one of those runs is running (the time left
-    at the current rate). A plan row whose run folder could not be read links to the problem."""
+    """One page per plan, the phase tracker and the history (both in time order). A phase page
+    is kept while its plan, its problems, the files and states of the runs it reads and of their
+    baselines, and the unreadable folders it expected are unchanged; "now" is part of its key
+    only while one of those runs is running (the time left at the current rate). A plan row
+    whose run folder could not be read links to the problem."""
     phases = []
     relaunches = Relaunches(runs.records)  # once for every plan's page key
     for phase_id, plan in sorted(plan_set.plans.items()):
@@ -314,7 +323,9 @@ def _phase_pages(
         inputs = _page_inputs(runs, phase_inputs(plan, runs.records, relaunches))
         unreadable, broken = expected_by_plan(plan, runs.unreadable.values(), _expected_labels)
         running = any(state == "running" for _, _, state in inputs)
+        bases = sorted({b for run_id, _, _ in inputs if (b := baselines.get(run_id))})
         key = make_key(
+            _page_inputs(runs, [b for b in bases if b in runs.records]),
             repr(plan),
             [str(p) for p in own],
             inputs,
@@ -328,7 +339,7 @@ def _phase_pages(
             continue
         source = f"{plan.path.parent.name}/{plan.path.name} and {runs.root.name}"
         with Isolated(pages, failures, path, f"plan {source}") as attempt:
-            page = make_phase_page(report_phase(plan, runs, runs.now, directions), runs.now, own)
+            page = make_phase_page(report_phase(plan, runs, runs.now, directions, baselines), runs.now, own)
             summary = summarize_phase(page)
             template = environment.get_template("phase.md.j2")  # compiled once, on first use
             attempt.text = template.render(
@@ -337,10 +348,19 @@ def _phase_pages(
         if attempt.ok:
             keeper.note(path, key, dataclasses.asdict(summary))
         else:
-            summary = PhaseSummary(plan.id, plan.title, "error", 0, len(plan.runs), None, "")
+            summary = PhaseSummary(
+                plan.id, plan.title, "error", 0, len(plan.runs), None, "", superseded_by=plan.superseded_by
+            )
         phases.append(summary)
+    phases = in_time_order(phases)
     with Isolated(pages, failures, "phases/index.md", "plans") as attempt:
-        attempt.text = environment.get_template("phases_index.md.j2").render(source="plans", phases=phases)
+        attempt.text = environment.get_template("phases_index.md.j2").render(
+            source="plans", phases=phases, totals=total_phases(phases)
+        )
+    with Isolated(pages, failures, "history.md", "plans and runs") as attempt:
+        attempt.text = environment.get_template("history.md.j2").render(
+            source="plans and runs", page=make_history_page(phases)
+        )
     return phases
 
 

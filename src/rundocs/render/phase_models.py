@@ -15,7 +15,7 @@ from rundocs.analyse.gates import GateResult, reading
 from rundocs.analyse.phases import Attempt, CompareRow, PhaseReport
 from rundocs.format.schema import flatten
 from rundocs.formatting import format_duration
-from rundocs.load.plans import COLOURS
+from rundocs.load.plans import COLOURS, Branch
 from rundocs.load.problems import Problem
 from rundocs.render.filters import mermaid_label, page_title
 
@@ -54,6 +54,9 @@ class PhasePage:
     diagram: str | None
     last_activity: str
     problems: list[str]
+    #: The baseline runs of the gate results (the Gates table then has a Baseline column).
+    baselines: frozenset[str] = frozenset()
+    started: str = ""  # the phase's first run's start, in UTC
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,87 @@ class PhaseSummary:
     planned: int
     verdict: str | None
     last_activity: str
+    date: str | None = None  # the plan's date
+    started: str = ""  # its first run's start
+    ended: str = ""  # its last activity, once no run runs
+    runs: int = 0
+    spent: float | None = None  # seconds of run time (``PhaseTiming.spent``)
+    expected: float | None = None  # seconds the plan expected
+    pruned: int = 0
+    superseded_by: str | None = None
+    decision: str = ""  # the decision the verdict took, on one line
+    next: list[str] = dataclasses.field(default_factory=list)  # the phases it leads to
+    goal: str = ""
+
+    @property
+    def open(self) -> bool:
+        """Still to finish: neither done nor superseded."""
+        return self.superseded_by is None and self.status != "done"
 
 
 def summarize_phase(page: PhasePage) -> PhaseSummary:
-    report = page.report
+    report, plan = page.report, page.report.plan
+    timing = report.timing
+    taken = plan.decisions.get(report.verdict) if report.verdict else None
     return PhaseSummary(
-        report.plan.id, report.plan.title, report.status, report.done, len(report.rows), report.verdict,
-        page.last_activity,
+        plan.id, plan.title, report.status, report.done, len(report.rows), report.verdict, page.last_activity,
+        date=plan.date.isoformat() if plan.date else None,
+        started=_time(timing.started) if timing and timing.started else "",
+        ended=_time(timing.ended) if timing and timing.ended else "",
+        runs=timing.runs if timing else 0,
+        spent=timing.spent if timing else None,
+        expected=timing.expected if timing else None,
+        pruned=report.pruned,
+        superseded_by=plan.superseded_by,
+        decision=" ".join((taken.text or "").split()) if taken else "",
+        next=taken.next_phases() if taken else [],
+        goal=" ".join((plan.goal or "").split()),
     )  # fmt: skip
+
+
+def in_time_order(phases: Sequence[PhaseSummary]) -> list[PhaseSummary]:
+    """Phases by the plan's date, else their first run's start; undated and unstarted last, by id."""
+    return sorted(phases, key=lambda p: (p.date or p.started[:10] or "9999", p.started or "~", p.id))
+
+
+@dataclass(frozen=True)
+class PhaseTotals:
+    """The total row under a table of phases."""
+
+    phases: int
+    open: int
+    superseded: int
+    runs: int
+    spent: float | None
+    expected: float | None
+
+
+def total_phases(phases: Sequence[PhaseSummary]) -> PhaseTotals:
+    spent = [p.spent for p in phases if p.spent is not None]
+    expected = [p.expected for p in phases if p.expected is not None]
+    return PhaseTotals(
+        len(phases), sum(p.open for p in phases), sum(p.superseded_by is not None for p in phases),
+        sum(p.runs for p in phases), sum(spent) if spent else None, sum(expected) if expected else None,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Every phase in time order with what it decided and what replaced it."""
+
+    phases: list[PhaseSummary]
+    totals: PhaseTotals
+    supersedes: dict[str, list[str]]  # phase id to the phases it replaced
+    titles: dict[str, str]  # phase id to its title, for links
+
+
+def make_history_page(phases: Sequence[PhaseSummary]) -> HistoryPage:
+    ordered = in_time_order(phases)
+    supersedes: dict[str, list[str]] = {}
+    for phase in ordered:
+        if phase.superseded_by is not None:
+            supersedes.setdefault(phase.superseded_by, []).append(phase.id)
+    return HistoryPage(ordered, total_phases(ordered), supersedes, {p.id: p.title for p in ordered})
 
 
 def make_phase_page(report: PhaseReport, now: datetime, problems: list[Problem]) -> PhasePage:
@@ -103,6 +179,8 @@ def make_phase_page(report: PhaseReport, now: datetime, problems: list[Problem])
         diagram=make_decision_diagram(report),
         last_activity=_time(report.last_activity) if report.last_activity else "",
         problems=[str(dataclasses.replace(p, path=_shown_path(plan.path))) for p in [*problems, *report.problems]],
+        baselines=frozenset(g.baseline for g in report.gates if g.baseline is not None),
+        started=_time(report.timing.started) if report.timing and report.timing.started else "",
     )
 
 
@@ -149,13 +227,35 @@ def make_decision_diagram(report: PhaseReport) -> str | None:
         lines.append(f'  G{index}["{label}"] --> V{{"verdict"}}')
     for colour in COLOURS:
         if colour in plan.decisions:
-            text = " ".join(plan.decisions[colour].split())
-            short = text if len(text) <= _DIAGRAM_LABEL else text[: _DIAGRAM_LABEL - 1] + "…"
-            lines.append(f'  V -->|{colour.upper()}| D{colour}["{mermaid_label(short)}"]')
+            decision = plan.decisions[colour]
+            lines.append(f'  V -->|{colour.upper()}| D{colour}["{_node_label(decision)}"]')
+            lines += _branch_lines(f"D{colour}", decision.then)
     if report.verdict in plan.decisions:
         lines.append(f"  classDef taken stroke-width:4px,stroke:{_STROKES[report.verdict]}")
         lines.append(f"  class D{report.verdict} taken")
     return "\n".join(lines)
+
+
+def _node_label(branch: Branch) -> str:
+    """A decision's text, shortened, and the phase it leads to."""
+    after = f"next: {branch.next}" if branch.next else ""
+    return mermaid_label(" → ".join(part for part in (_short(branch.text), after) if part))
+
+
+def _short(text: str | None) -> str:
+    """Text on one line, at most ``_DIAGRAM_LABEL`` characters."""
+    line = " ".join((text or "").split())
+    return line if len(line) <= _DIAGRAM_LABEL else line[: _DIAGRAM_LABEL - 1] + "…"
+
+
+def _branch_lines(parent: str, branches: Sequence[Branch]) -> list[str]:
+    """Edges from ``parent`` to each nested branch, labelled with its condition, and theirs."""
+    lines = []
+    for index, branch in enumerate(branches):
+        node = f"{parent}_{index}"
+        lines.append(f'  {parent} -->|"{mermaid_label(_short(branch.condition))}"| {node}["{_node_label(branch)}"]')
+        lines += _branch_lines(node, branch.then)
+    return lines
 
 
 _STROKES = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "pending": "#757575"}
