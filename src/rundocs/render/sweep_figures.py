@@ -48,8 +48,8 @@ def plot_best_by_level(report: SweepReport, dimension: str) -> dict[str, Any] | 
         values = [value for i in ids if (value := scores[i]) is not None and np.isfinite(value)]
         if values:
             box = {"type": "box", "orientation": "h", "name": label, "x": np.array(values, dtype=float)}
-            look = {"boxpoints": points, "jitter": 0.3, "pointpos": 0, "marker": {"color": PALETTE[index % len(PALETTE)]}}
-            data.append({**box, **look})
+            marker = {"color": PALETTE[index % len(PALETTE)]}
+            data.append({**box, "boxpoints": points, "jitter": 0.3, "pointpos": 0, "marker": marker})
     if not data:
         return None
     layout = _layout(f"best {report.metric} by {dimension}", report.metric, dimension)
