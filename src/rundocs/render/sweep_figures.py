@@ -43,17 +43,18 @@ def plot_best_by_level(report: SweepReport, dimension: str) -> dict[str, Any] | 
     few): the values label rows, so long or many labels never overlap."""
     scores = {s.run_id: s.score for s in report.scores}
     points: str | bool = "all" if len(report.scores) <= MAX_BOX_POINTS else False
-    data = []
+    data, drawn = [], []
     for index, (label, ids) in enumerate(group_levels(dimension, report.settings).items()):
         values = [value for i in ids if (value := scores[i]) is not None and np.isfinite(value)]
         if values:
-            box = {"type": "box", "orientation": "h", "name": label, "x": np.array(values, dtype=float)}
+            drawn.append(np.array(values, dtype=float))
+            box = {"type": "box", "orientation": "h", "name": label, "x": drawn[-1]}
             marker = {"color": PALETTE[index % len(PALETTE)]}
             data.append({**box, "boxpoints": points, "jitter": 0.3, "pointpos": 0, "marker": marker})
     if not data:
         return None
     layout = _layout(f"best {report.metric} by {dimension}", report.metric, dimension)
-    layout["xaxis"].update(value_axis([box["x"] for box in data]))
+    layout["xaxis"].update(value_axis(drawn))
     layout["yaxis"].update({"type": "category", "autorange": "reversed"})  # first value on top
     return {"data": data, "layout": {**layout, "height": max(300, 120 + 36 * len(data)), "showlegend": False}}
 
