@@ -81,7 +81,7 @@ def test_per_step_and_per_epoch_curves_get_their_own_panels_and_axes(tmp_path: P
 
 
 def test_a_log_axis_only_for_a_positive_metric_that_spans_more_than_a_hundredfold() -> None:
-    assert value_axis([np.array([2.3, np.nan]), np.array([0.01])]) == {"type": "log"}
+    assert value_axis([np.array([2.3, np.nan]), np.array([0.01])]) == {"type": "log", "exponentformat": "power"}
     assert value_axis([np.array([1.0, 100.0])]) == {}  # exactly 100x: linear
     assert value_axis([np.array([-1.0, 500.0])]) == {} and value_axis([np.array([0.0, 5.0])]) == {}
     assert value_axis([np.array([np.nan])]) == {} and value_axis([]) == {}

@@ -133,7 +133,7 @@ def value_axis(values: Sequence[np.ndarray]) -> dict[str, Any]:
     finite = [part[np.isfinite(part)] for part in values]
     joined = np.concatenate(finite) if finite else np.array([])
     if joined.size and joined.min() > 0 and joined.max() / joined.min() > LOG_SPAN:
-        return {"type": "log"}
+        return {"type": "log", "exponentformat": "power"}
     return {}
 
 
