@@ -76,7 +76,8 @@ COLOURS = """() => {
   const ground = rdColour("--md-default-bg-color");
   const svg = document.querySelector(".rd-figure .main-svg");
   const tick = document.querySelector(".rd-figure .xtick text");
-  const tickColour = getComputedStyle(tick).fill.replace("rgb(", "rgba(").replace(")", `, ${getComputedStyle(tick).fillOpacity})`);
+  const tickStyle = getComputedStyle(tick);
+  const tickColour = tickStyle.fill.replace("rgb(", "rgba(").replace(")", `, ${tickStyle.fillOpacity})`);
   const edge = document.querySelector("pre.rd-mermaid .flowchart-link");
   return {
     scheme: document.body.getAttribute("data-md-color-scheme"),
@@ -95,11 +96,16 @@ OVERLAPS = """() => {
   const found = [];
   document.querySelectorAll(".rd-figure").forEach((figure, index) => {
     const legend = figure.querySelector(".legend");
-    const titles = [...figure.querySelectorAll(".g-gtitle text, [class^='g-x'][class$='title'] text, [class^='g-y'][class$='title'] text")];
-    if (legend) titles.filter(t => meet(box(legend), box(t))).forEach(t => found.push([index, "legend", t.textContent]));
+    const titles = [...figure.querySelectorAll(".g-gtitle text, [class^='g-x'][class$='title'] text, "
+      + "[class^='g-y'][class$='title'] text")];
+    if (legend) {
+      titles.filter(t => meet(box(legend), box(t))).forEach(t => found.push([index, "legend", t.textContent]));
+    }
     figure.querySelectorAll(".xaxislayer-above, .yaxislayer-above").forEach(axis => {
       const ticks = [...axis.querySelectorAll("text")].filter(t => t.textContent);
-      ticks.forEach((a, i) => ticks.slice(i + 1).forEach(b => { if (meet(box(a), box(b))) found.push([index, a.textContent, b.textContent]); }));
+      ticks.forEach((a, i) => ticks.slice(i + 1).forEach(b => {
+        if (meet(box(a), box(b))) found.push([index, a.textContent, b.textContent]);
+      }));
     });
   });
   return found;
@@ -155,7 +161,8 @@ def test_figures_and_diagrams_follow_the_palette_and_keep_their_labels_apart(sit
 
         page.goto((site / "phases" / "baseline.html").as_uri())  # the scheme is kept across pages
         page.locator("pre.rd-mermaid .flowchart-link").first.wait_for(timeout=20_000)
-        edge = page.evaluate("() => rdContrast(getComputedStyle(document.querySelector('.flowchart-link')).stroke, rdColour('--md-default-bg-color'))")
+        stroke = "getComputedStyle(document.querySelector('.flowchart-link')).stroke"
+        edge = page.evaluate(f"() => rdContrast({stroke}, rdColour('--md-default-bg-color'))")
         assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate" and edge > 3
 
         page.goto((site / "sweeps" / "arch.html").as_uri())  # ten long labels, a loss over decades
@@ -178,7 +185,8 @@ def test_wide_tables_scroll_in_their_box_and_the_page_does_not(site: Path) -> No
         reach = gates.evaluate(
             """wrap => {
               const cell = wrap.querySelector("tbody tr:last-child td:last-child");
-              const before = [wrap.scrollWidth, wrap.clientWidth, cell.getBoundingClientRect().right > wrap.getBoundingClientRect().right];
+              const hidden = cell.getBoundingClientRect().right > wrap.getBoundingClientRect().right;
+              const before = [wrap.scrollWidth, wrap.clientWidth, hidden];
               wrap.scrollLeft = wrap.scrollWidth;
               const box = wrap.getBoundingClientRect(), seen = cell.getBoundingClientRect();
               return {before, inside: seen.left >= box.left && seen.right <= box.right, text: cell.textContent.trim()};
@@ -223,7 +231,8 @@ class _Site(http.server.SimpleHTTPRequestHandler):
     server configured with the site's error page does."""
 
     def translate_path(self, path: str) -> str:
-        return super().translate_path(path.removeprefix("/sub/path")) if path.startswith("/sub/path/") else "/nonexistent"
+        inside = path.startswith("/sub/path/")
+        return super().translate_path(path.removeprefix("/sub/path")) if inside else "/nonexistent"
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         if code != 404:
