@@ -69,6 +69,9 @@ def plot_parallel(report: SweepReport) -> dict[str, Any] | None:
     axes.append({"label": report.metric, "values": metric})
     line = {"color": metric, "colorscale": "Viridis", "reversescale": report.goal == "min", "showscale": True}
     layout = _layout(f"settings and best {report.metric}", "", "")
+    # the title at the very top, the axis names and ranges below it, above the lines
+    layout["title"].update({"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 8}})
+    layout["margin"]["t"] = 90
     return {"data": [{"type": "parcoords", "dimensions": axes, "line": line}], "layout": layout}
 
 

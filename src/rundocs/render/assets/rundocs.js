@@ -55,6 +55,18 @@
     return update;
   }
 
+  /* Parallel coordinates write their tick labels over the lines with a halo: of the page's ground. */
+  function haloUpdate(colours) {
+    var ground = colours.ground;
+    return {"tickfont.shadow": ["1px 1px 1px", "-1px -1px 1px", "1px -1px 1px", "-1px 1px 1px"]
+      .map(function (offset) { return offset + " " + ground; }).join(", ")};
+  }
+
+  function parcoordsIndices(data) {
+    return data.map(function (trace, index) { return trace.type === "parcoords" ? index : -1; })
+      .filter(function (index) { return index >= 0; });
+  }
+
   function setPath(target, path, value) {
     var keys = path.split(".");
     keys.slice(0, -1).forEach(function (key) {
@@ -75,6 +87,10 @@
         var spec = JSON.parse(source.textContent);
         var update = paletteUpdate(spec.layout, colours);
         Object.keys(update).forEach(function (path) { setPath(spec.layout, path, update[path]); });
+        var halo = haloUpdate(colours);
+        parcoordsIndices(spec.data).forEach(function (index) {
+          Object.keys(halo).forEach(function (path) { setPath(spec.data[index], path, halo[path]); });
+        });
         element.setAttribute("data-rd-drawn", "");
         window.Plotly.newPlot(element, spec.data, spec.layout, {responsive: true, displaylogo: false});
       });
@@ -86,7 +102,10 @@
     if (!window.Plotly) return;
     var colours = pageColours();
     document.querySelectorAll(".rd-figure[data-rd-drawn]").forEach(function (element) {
-      if (element.layout) window.Plotly.relayout(element, paletteUpdate(element.layout, colours));
+      if (!element.layout) return;
+      window.Plotly.relayout(element, paletteUpdate(element.layout, colours));
+      var indices = parcoordsIndices(element.data);
+      if (indices.length) window.Plotly.restyle(element, haloUpdate(colours), indices);
     });
   }
 
