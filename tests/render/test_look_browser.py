@@ -37,12 +37,12 @@ LOOK_PAGE = f"""# Look
 
 <div class="rd-sortable" markdown>
 
-| Run | Parameters | Loss | Note |
-|---|---|---|---|
-| b | 1.6 B | 1.2e-4 | beta |
-| a | 250 M | — | alpha |
-| c | 12,000 | 0.5 | gamma |
-| d | 900 | 3e-2 | delta |
+| Run | Parameters | Loss | Note | Time |
+|---|---|---|---|---|
+| b | 1.6 B | 1.2e-4 | beta | 2 h 05 min |
+| a | 250 M | — | alpha | ∞ |
+| c | 12,000 | 0.5 | gamma | 42 s |
+| d | 900 | 3e-2 | delta | 7 min 05 s |
 
 </div>
 
@@ -217,6 +217,8 @@ def test_tables_sort_by_their_headers_and_diagram_labels_wrap(site: Path) -> Non
         assert page.evaluate(column, 2) == ["0.5", "3e-2", "1.2e-4", "—"]  # the missing value stays last
         headers.nth(3).click()
         assert page.evaluate(column, 3) == ["alpha", "beta", "delta", "gamma"]
+        headers.nth(4).click()
+        assert page.evaluate(column, 4) == ["42 s", "7 min 05 s", "2 h 05 min", "∞"]
 
         label = page.locator("pre.rd-mermaid .nodeLabel", has_text="Keep the best")
         label.wait_for(timeout=20_000)

@@ -1,6 +1,6 @@
 /* rundocs: tables inside an element of class `rd-sortable` sort by a click (or Enter/Space) on
    a column header; a second click reverses. A column whose every filled cell reads as a number
-   sorts numerically ("1.6 B", "12,000", "1.2e-4", "83.2%", "2 h 05 min", "0.905 (epoch 10)");
+   sorts numerically ("1.6 B", "12,000", "1.2e-4", "83.2%", "2 h 05 min", "∞", "0.905 (epoch 10)");
    others sort as text. Missing values ("", "—", "n/a") stay last either way. */
 (function () {
   var MISSING = /^(|—|–|-|n\/a|none|nan)$/i;
@@ -12,6 +12,7 @@
   /* The cell's text as a number, or null when it does not read as one. */
   function readNumber(text) {
     text = text.replace(/\u2212/g, "-").replace(/\u00a0|\u202f/g, " ");
+    if (text === "∞") return Infinity;
     var match = NUMBER.exec(text);
     if (match) return parseFloat(match[1].replace(/,/g, "")) * SCALE[match[2] || ""];
     if (!DURATION.test(text)) return null;
