@@ -13,7 +13,7 @@ import pytest
 import rundocs
 from rundocs.analyse.curves import get_curves
 from rundocs.analyse.sweeps import group_sweeps, report_sweep
-from rundocs.render.figures import MAX_POINTS, downsample, figure_json, plot_curves
+from rundocs.render.figures import MAX_POINTS, downsample, figure_json, plot_curves, value_axis
 from rundocs.render.sweep_figures import MAX_CURVES, plot_best_by_level, plot_parallel, plot_sweep_curves
 from tests.helpers import write_run
 
@@ -76,6 +76,15 @@ def test_per_step_and_per_epoch_curves_get_their_own_panels_and_axes(tmp_path: P
     layout = spec["layout"]
     assert [layout[k]["title"]["text"] for k in ("xaxis", "xaxis2", "xaxis3")] == ["epoch", "step", "epoch"]
     assert "matches" not in layout["xaxis2"] and layout["xaxis3"]["matches"] == "x"  # steps never zoom with epochs
+    # train_loss falls from 1 to 1/191: read in decades; the others span less than 100x
+    assert [layout[k].get("type") for k in ("yaxis", "yaxis2", "yaxis3")] == [None, "log", None]
+
+
+def test_a_log_axis_only_for_a_positive_metric_that_spans_more_than_a_hundredfold() -> None:
+    assert value_axis([np.array([2.3, np.nan]), np.array([0.01])]) == {"type": "log", "exponentformat": "power"}
+    assert value_axis([np.array([1.0, 100.0])]) == {}  # exactly 100x: linear
+    assert value_axis([np.array([-1.0, 500.0])]) == {} and value_axis([np.array([0.0, 5.0])]) == {}
+    assert value_axis([np.array([np.nan])]) == {} and value_axis([]) == {}
 
 
 def test_every_figure_string_is_escaped_for_plotly_but_parcoords_ticks(tmp_path: Path) -> None:
@@ -90,7 +99,7 @@ def test_every_figure_string_is_escaped_for_plotly_but_parcoords_ticks(tmp_path:
     curves, boxes, parallel = (json.loads(figure_json(spec or {})) for spec in specs)
     assert {trace["hovertext"] for trace in curves["data"]} == {escaped}
     assert [(trace["name"], trace["type"]) for trace in boxes["data"]] == [(escaped, "box"), ("plain", "box")]
-    assert boxes["layout"]["xaxis"] == {"title": {"text": escaped}, "type": "category"}
+    assert boxes["layout"]["yaxis"]["title"] == {"text": escaped} and boxes["layout"]["yaxis"]["type"] == "category"
     dimension = parallel["data"][0]["dimensions"][0]
     assert (dimension["label"], dimension["ticktext"]) == (escaped, [hostile, "plain"])  # drawn as plain text
     del dimension["ticktext"]

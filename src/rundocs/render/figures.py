@@ -20,6 +20,10 @@ from rundocs.analyse.curves import Curve
 
 #: Points per trace at most; the page stays small and the figure responsive.
 MAX_POINTS = 400
+#: A positive metric whose largest value is this many times its smallest gets a log axis.
+LOG_SPAN = 100
+#: The legend sits above the plot, where neither an axis title nor a tick label can be.
+LEGEND_ABOVE = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"}
 #: What plotly.js reads as markup in the text it draws: its HTML subset (``<a href>``,
 #: ``<span style>``, ``<b>``...), entities, and ``$...$`` for MathJax when a page loads it.
 #: As entities, which plotly decodes back for display, the text shows as written.
@@ -84,20 +88,30 @@ def plot_curves(curves: Sequence[Curve], axis: str | None = None) -> dict[str, A
     layout: dict[str, Any] = {
         "height": 260 * rows,
         "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
-        "legend": {"orientation": "h"},
+        "legend": dict(LEGEND_ABOVE),
         "hovermode": "x unified",
     }
     for row, panel in enumerate(panels, start=1):
         suffix = "" if row == 1 else str(row)
         top = 1 - (row - 1) * (height + gap)
         titled = mixed or row == rows
-        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "title": {"text": panel.axis} if titled else {}}
+        layout[f"xaxis{suffix}"] = {
+            "anchor": f"y{suffix}",
+            "title": {"text": panel.axis} if titled else {},
+            "automargin": True,
+        }
         if panel.axis in first_of:
             layout[f"xaxis{suffix}"]["matches"] = first_of[panel.axis]
         else:
             first_of[panel.axis] = f"x{suffix}"
         domain = [max(round(top - height, 4), 0.0) + 0.0, round(top, 4)]
-        layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "domain": domain, "title": {"text": panel.base}}
+        layout[f"yaxis{suffix}"] = {
+            "anchor": f"x{suffix}",
+            "domain": domain,
+            "title": {"text": panel.base},
+            "automargin": True,
+            **value_axis([y for _, _, y in panel.traces]),
+        }
         for name, x, y in panel.traces:
             data.append(
                 {
@@ -111,6 +125,16 @@ def plot_curves(curves: Sequence[Curve], axis: str | None = None) -> dict[str, A
                 }
             )
     return {"data": data, "layout": layout}
+
+
+def value_axis(values: Sequence[np.ndarray]) -> dict[str, Any]:
+    """``{"type": "log"}`` for a positive metric that spans more than ``LOG_SPAN`` times (a loss falling
+    from 2.3 to 0.01 is read in decades), else nothing."""
+    finite = [part[np.isfinite(part)] for part in values]
+    joined = np.concatenate(finite) if finite else np.array([])
+    if joined.size and joined.min() > 0 and joined.max() / joined.min() > LOG_SPAN:
+        return {"type": "log", "exponentformat": "power"}
+    return {}
 
 
 def figure_json(spec: dict[str, Any]) -> str:

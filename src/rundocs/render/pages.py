@@ -59,6 +59,7 @@ ASSETS_DIR = "assets/rundocs"
 assert ARTIFACTS_DIR.startswith(f"{ASSETS_DIR}/")  # the copies are in the folder rundocs owns
 ASSET_FILES = (
     "rundocs.js",
+    "rundocs-sort.js",
     "rundocs.css",
     "iframe-worker-shim.js",
     "iframe-worker.LICENSE",

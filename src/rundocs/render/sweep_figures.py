@@ -12,7 +12,7 @@ import pandas as pd
 from rundocs.analyse.sweep_groups import group_levels
 from rundocs.analyse.sweeps import SweepReport
 from rundocs.load.runs import Runs
-from rundocs.render.figures import downsample
+from rundocs.render.figures import downsample, value_axis
 
 MAX_CURVES = 60
 MAX_BOX_POINTS = 300
@@ -33,24 +33,30 @@ def plot_sweep_curves(report: SweepReport, runs: Runs, dimension: str | None) ->
     else:
         data = _median_bands(curves, labels, colours)
     title = f"{report.metric} by {dimension}" if dimension else report.metric
-    return {"data": data, "layout": _layout(title, "epoch", report.metric)}
+    layout = _layout(title, "epoch", report.metric)
+    layout["yaxis"].update(value_axis([y for _, y in curves.values()]))
+    return {"data": data, "layout": layout}
 
 
 def plot_best_by_level(report: SweepReport, dimension: str) -> dict[str, Any] | None:
-    """The score of every run, one box per value of ``dimension`` (points shown when few)."""
+    """The score of every run, one horizontal box per value of ``dimension`` (points shown when
+    few): the values label rows, so long or many labels never overlap."""
     scores = {s.run_id: s.score for s in report.scores}
     points: str | bool = "all" if len(report.scores) <= MAX_BOX_POINTS else False
-    data = []
+    data, drawn = [], []
     for index, (label, ids) in enumerate(group_levels(dimension, report.settings).items()):
         values = [value for i in ids if (value := scores[i]) is not None and np.isfinite(value)]
         if values:
-            box = {"type": "box", "name": label, "y": np.array(values, dtype=float), "boxpoints": points}
-            data.append({**box, "jitter": 0.3, "pointpos": 0, "marker": {"color": PALETTE[index % len(PALETTE)]}})
+            drawn.append(np.array(values, dtype=float))
+            box = {"type": "box", "orientation": "h", "name": label, "x": drawn[-1]}
+            marker = {"color": PALETTE[index % len(PALETTE)]}
+            data.append({**box, "boxpoints": points, "jitter": 0.3, "pointpos": 0, "marker": marker})
     if not data:
         return None
-    layout = _layout(f"best {report.metric} by {dimension}", dimension, report.metric)
-    layout["xaxis"]["type"] = "category"
-    return {"data": data, "layout": {**layout, "showlegend": False}}
+    layout = _layout(f"best {report.metric} by {dimension}", report.metric, dimension)
+    layout["xaxis"].update(value_axis(drawn))
+    layout["yaxis"].update({"type": "category", "autorange": "reversed"})  # first value on top
+    return {"data": data, "layout": {**layout, "height": max(300, 120 + 36 * len(data)), "showlegend": False}}
 
 
 def plot_parallel(report: SweepReport) -> dict[str, Any] | None:
@@ -63,6 +69,9 @@ def plot_parallel(report: SweepReport) -> dict[str, Any] | None:
     axes.append({"label": report.metric, "values": metric})
     line = {"color": metric, "colorscale": "Viridis", "reversescale": report.goal == "min", "showscale": True}
     layout = _layout(f"settings and best {report.metric}", "", "")
+    # the title at the very top, the axis names and ranges below it, above the lines
+    layout["title"].update({"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 8}})
+    layout["margin"]["t"] = 90
     return {"data": [{"type": "parcoords", "dimensions": axes, "line": line}], "layout": layout}
 
 
@@ -117,10 +126,10 @@ def _axis(key: str, values: list[Any]) -> dict[str, Any]:
 
 def _layout(title: str, x: str, y: str) -> dict[str, Any]:
     return {
-        "title": {"text": title},
+        "title": {"text": title, "automargin": True},
         "height": 380,
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
-        "legend": {"orientation": "h"},
-        "xaxis": {"title": {"text": x}},
-        "yaxis": {"title": {"text": y}},
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
+        "legend": {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},  # clear of both titles
+        "xaxis": {"title": {"text": x}, "automargin": True},
+        "yaxis": {"title": {"text": y}, "automargin": True},
     }
