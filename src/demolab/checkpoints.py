@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import rundocs
-from rundocs.load.records import RunRecord, read_record
+from rundocs.load.records import read_record
 
 #: Checkpoints sit in this sub-folder of their run's folder (git-ignored).
 CHECKPOINT_DIR = "checkpoints"
@@ -29,11 +29,6 @@ def find_checkpoint(runs_dir: Path, run_id: str, which: str = "best") -> Path:
     record = read_record(runs_dir / run_id)[0]
     if record is None:
         raise LookupError(f"no run {run_id!r} in {runs_dir}")
-    return checked_checkpoint(record, which)
-
-
-def checked_checkpoint(record: RunRecord, which: str = "best") -> Path:
-    """``find_checkpoint`` for a record already read."""
     wanted = f"{CHECKPOINT_DIR}/{which}.pt"
     entry = next((c for c in record.checkpoints if c.path == wanted), None)
     if entry is None:

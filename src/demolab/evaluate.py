@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import rundocs
-from demolab.checkpoints import find_checkpoint
 from demolab.data import DataConfig, load_data
 from demolab.loops import measure
 from demolab.models import build_model
@@ -44,7 +43,7 @@ def evaluate(train_run: str, config: EvalConfig, *, name: str, phase: str, book:
         bookkeeping=[CODE_KEY],
         dir=book.runs_dir,
     ) as run:
-        model = load_checkpoint(find_checkpoint(book.runs_dir, train_run, config.checkpoint), build_model)
+        model = load_checkpoint(book.checkpoint(train_run, config.checkpoint), build_model)
         test, ood = measure(model, digits.test), measure(model, digits.shifted_test)
         run.summary(test_acc=test.acc, test_loss=test.loss, ood_acc=ood.acc, ood_loss=ood.loss)
     assert run.id is not None

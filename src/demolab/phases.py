@@ -71,7 +71,7 @@ def run_capacity(lab: LabConfig, book: RunBook) -> list[str]:
     for size, channels in BACKBONES.items():
         config = TrainConfig(channels=channels, epochs=lab.epochs, data=lab.data)
         name = f"{size}_s{config.seed}"
-        trained = train(config, name=name, phase="capacity", sweep="backbone", book=book, loaded_later=True)
+        trained = train(config, name=name, phase="capacity", sweep="backbone", book=book)
         ids.append(trained)
         ids.append(evaluate(trained, EvalConfig(data=lab.data), name=f"eval_{size}", phase="capacity", book=book))
     return ids
@@ -87,6 +87,6 @@ def run_finetune(lab: LabConfig, book: RunBook, init_from: str) -> list[str]:
         train_on="shifted",
         init_from=init_from,
     )
-    tuned = train(config, name="finetune_large_shifted", phase="finetune", book=book, loaded_later=True)
+    tuned = train(config, name="finetune_large_shifted", phase="finetune", book=book)
     evaluated = evaluate(tuned, EvalConfig(data=lab.data), name="eval_finetune", phase="finetune", book=book)
     return [tuned, evaluated]

@@ -3,10 +3,10 @@
 Every planned run has a stable id (``rundocs.Run.id_for(phase, name)``). Its record is kept,
 not trained again, when it is ``completed``, its config (which carries ``lab_code``, the
 fingerprint of this package and of the libraries that compute its numbers) equals the planned
-one, the runs it starts from were kept too, and, for a run whose checkpoint a later run loads,
-that checkpoint is on disk as recorded (checkpoints are not committed: in a fresh clone such
-runs train again). Otherwise its folder is deleted and the run recorded again under the same
-id, so git sees the run modified, not one run deleted and another added.
+one, and the runs it starts from were kept too. Otherwise its folder is deleted and the run recorded
+again under the same id, so git sees the run modified, not one run deleted and another added.
+Checkpoints are not committed: a kept run whose checkpoint a later run loads, and which has none
+on disk (a fresh clone), is trained again at that moment; seeded, it gives the same bytes.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import functools
 import hashlib
 import importlib
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from demolab.checkpoints import checked_checkpoint
+from demolab.checkpoints import find_checkpoint
 from rundocs.format.schema import to_json_value
 from rundocs.load.records import RunRecord, read_record
 
@@ -61,10 +61,10 @@ class RunBook:
     kept: set[str] = field(default_factory=set)
     #: Ids of every run this invocation kept or recorded.
     ids: list[str] = field(default_factory=list)
+    #: Kept run id -> what records it again, should its checkpoint be needed and missing.
+    restorers: dict[str, Callable[[], str]] = field(default_factory=dict)
 
-    def keep(
-        self, run_id: str, config: Mapping[str, Any], *, starts_from: Iterable[str] = (), checkpoint: bool = False
-    ) -> bool:
+    def keep(self, run_id: str, config: Mapping[str, Any], *, starts_from: Iterable[str] = ()) -> bool:
         """Whether the recorded run ``run_id`` stands for the planned one (see the module); if
         not, its folder is deleted, so that the run is recorded again under its id."""
         record = self.record(run_id)
@@ -74,7 +74,6 @@ class RunBook:
             and record.status == "completed"
             and record.config == to_json_value(dict(config))
             and all(upstream in self.kept for upstream in starts_from)
-            and (not checkpoint or has_best_checkpoint(record))
         )
         if kept:
             self.kept.add(run_id)
@@ -82,6 +81,25 @@ class RunBook:
             self.remove(run_id)
         self.ids.append(run_id)
         return kept
+
+    def checkpoint(self, run_id: str, which: str = "best") -> Path:
+        """Checkpoint ``which`` of run ``run_id`` (``find_checkpoint``); a kept run without it on
+        disk is trained again first, with a warning if the checkpoint then differs from the recorded one.
+        """
+        try:
+            return find_checkpoint(self.runs_dir, run_id, which)
+        except LookupError:
+            restore = self.restorers.pop(run_id, None)
+            record = self.record(run_id)
+            if restore is None or record is None:
+                raise
+        self.remove(run_id)
+        self.kept.discard(run_id)
+        restore()
+        again = self.record(run_id)
+        if again is None or {c.sha256 for c in again.checkpoints} != {c.sha256 for c in record.checkpoints}:
+            print(f"warning: run {run_id} trained again gave other checkpoints; runs kept before may be stale")
+        return find_checkpoint(self.runs_dir, run_id, which)
 
     def record(self, run_id: str) -> RunRecord | None:
         """The readable record of run ``run_id``, or None."""
@@ -107,12 +125,3 @@ class RunBook:
         for run_id in gone:
             self.remove(run_id)
         return gone
-
-
-def has_best_checkpoint(record: RunRecord) -> bool:
-    """Whether the run's best checkpoint, which later runs load, is on disk as recorded."""
-    try:
-        checked_checkpoint(record, "best")
-    except (LookupError, ValueError):
-        return False
-    return True

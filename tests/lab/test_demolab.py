@@ -138,8 +138,9 @@ def file_states(runs: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def test_a_rerun_keeps_every_run_untouched_and_removes_runs_no_longer_planned(lab_dir: Path, tmp_path: Path) -> None:
+    """Also in a fresh clone, without the checkpoints (not committed): no kept run needs one."""
     runs = tmp_path / "runs"
-    shutil.copytree(lab_dir, runs)
+    shutil.copytree(lab_dir, runs, ignore=shutil.ignore_patterns("checkpoints"))
     before = file_states(runs)
     rundocs.Run("lr0.1_s0", phase="lr-sweep", id="20261121_121420_kngf", dir=runs).end()  # an id of the old rule
     rundocs.Run("mine", phase="elsewhere", id="mine", dir=runs).end()  # not a phase of the lab: not the lab's to remove
@@ -172,6 +173,28 @@ def test_a_changed_run_is_trained_again_in_place_with_the_runs_that_start_from_i
     again = rundocs.load_runs(runs, strict=True)
     assert summaries_by_name(again) == summaries_by_name(lab)  # seeded: the same numbers again
     pd.testing.assert_frame_equal(histories_by_name(again), histories_by_name(lab))
+
+
+def test_a_checkpoint_missing_when_a_run_needs_it_is_trained_again_as_it_was(
+    lab: rundocs.Runs, lab_dir: Path, tmp_path: Path
+) -> None:
+    """In a fresh clone the fine-tune's eval changed: it loads the fine-tune's checkpoint, which loads
+    the large backbone's; both are trained again, to the same bytes, and nothing else is."""
+    runs = tmp_path / "runs"
+    shutil.copytree(lab_dir, runs, ignore=shutil.ignore_patterns("checkpoints"))
+    evaluation = runs / "finetune--eval_finetune" / "run.json"
+    evaluation.write_text(evaluation.read_text().replace('"lab_code": "', '"lab_code": "older-'))
+    before = file_states(runs)
+    output = run_lab(runs)
+    assert "warning" not in output
+    after = file_states(runs)
+    changed = {path.split("/")[0] for path in after if before.get(path) != after[path]}
+    assert changed == {"capacity--large_s0", "finetune--finetune_large_shifted", "finetune--eval_finetune"}
+    again = rundocs.load_runs(runs, strict=True)
+    assert [c.sha256 for c in again.records["capacity--large_s0"].checkpoints] == [
+        c.sha256 for c in lab.records["capacity--large_s0"].checkpoints
+    ]
+    assert summaries_by_name(again) == summaries_by_name(lab)
 
 
 def test_fresh_rerun_replaces_every_run_in_place_and_reproduces_it(
