@@ -186,7 +186,7 @@ def _without(runs_dir: Path | None) -> list[str]:
         relative = Path(runs_dir).resolve().relative_to(Path(top).resolve())
     except ValueError:  # elsewhere: its files are not the checkout's
         return []
-    return ["--", ":/", f":(top,exclude){relative.as_posix()}"] if relative.parts else []
+    return ["--", ":/", f":(top,exclude,literal){relative.as_posix()}"] if relative.parts else []
 
 
 def _run_git(*args: str) -> str | None:
