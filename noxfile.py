@@ -29,9 +29,10 @@ def judged_at_last_commit() -> dict[str, str]:
 
 @nox.session
 def train(session: nox.Session) -> None:
-    """Train the demo lab from scratch into runs/ (CPU, a few minutes)."""
+    """Train the demo lab into runs/ (CPU, a few minutes), keeping every run already recorded with
+    the same settings and code; ``nox -s train -- --fresh`` trains every run again."""
     session.install(*CONSTRAINTS, "-e", ".[torch,optuna]", *LAB_GROUP)
-    session.run("python", "-m", "demolab", "--runs", "runs", "--fresh", env={"PYTHONPATH": "src"})
+    session.run("python", "-m", "demolab", "--runs", "runs", *session.posargs, env={"PYTHONPATH": "src"})
 
 
 @nox.session

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import rundocs
+from rundocs.load.records import read_record
 
 #: Checkpoints sit in this sub-folder of their run's folder (git-ignored).
 CHECKPOINT_DIR = "checkpoints"
@@ -22,17 +23,19 @@ def find_checkpoint(runs_dir: Path, run_id: str, which: str = "best") -> Path:
     """The file of checkpoint ``which`` that run ``run_id`` recorded, checked against its sha256.
 
     Raises:
-        LookupError: The run or the checkpoint is not recorded.
+        LookupError: The run or the checkpoint is not recorded, or the file is missing.
         ValueError: The file on disk is not the one recorded.
     """
-    record = rundocs.load_runs(runs_dir).records.get(run_id)
+    record = read_record(runs_dir / run_id)[0]
     if record is None:
         raise LookupError(f"no run {run_id!r} in {runs_dir}")
     wanted = f"{CHECKPOINT_DIR}/{which}.pt"
     entry = next((c for c in record.checkpoints if c.path == wanted), None)
     if entry is None:
-        raise LookupError(f"run {run_id!r} recorded no checkpoint {wanted!r}")
+        raise LookupError(f"run {record.id!r} recorded no checkpoint {wanted!r}")
     path = record.folder / entry.path
+    if not path.is_file():
+        raise LookupError(f"{path} is missing (checkpoints are not committed: train run {record.id!r} again)")
     if hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
-        raise ValueError(f"{path} differs from the checkpoint run {run_id!r} recorded (sha256 mismatch)")
+        raise ValueError(f"{path} differs from the checkpoint run {record.id!r} recorded (sha256 mismatch)")
     return path

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from demolab.data import DataConfig
 from demolab.evaluate import EvalConfig, evaluate
+from demolab.reuse import RunBook
 from demolab.train import TrainConfig, train
 
 LEARNING_RATES = (0.01, 0.1, 0.3)
@@ -36,15 +37,19 @@ class LabConfig:
         return cls(runs_dir, epochs=2, finetune_epochs=2, data=DataConfig(limit=500))
 
 
-def run_lab(lab: LabConfig) -> dict[str, list[str]]:
-    """Run every phase in order; return the ids of the runs each recorded."""
-    sweep = run_lr_sweep(lab)
-    capacity = run_capacity(lab)
-    finetune = run_finetune(lab, init_from=capacity[0])  # the large backbone's train run
+#: The lab's phases, in the order they run.
+PHASES = ("lr-sweep", "capacity", "finetune", "search")
+
+
+def run_lab(lab: LabConfig, book: RunBook) -> dict[str, list[str]]:
+    """Run every phase but the search in order; return the ids of the runs each kept or recorded."""
+    sweep = run_lr_sweep(lab, book)
+    capacity = run_capacity(lab, book)
+    finetune = run_finetune(lab, book, init_from=capacity[0])  # the large backbone's train run
     return {"lr-sweep": sweep, "capacity": capacity, "finetune": finetune}
 
 
-def run_lr_sweep(lab: LabConfig) -> list[str]:
+def run_lr_sweep(lab: LabConfig, book: RunBook) -> list[str]:
     """Train the large backbone at every learning rate with every seed."""
     base = TrainConfig(channels=BACKBONES["large"], epochs=lab.epochs, data=lab.data)
     return [
@@ -53,29 +58,26 @@ def run_lr_sweep(lab: LabConfig) -> list[str]:
             name=f"lr{lr:g}_s{seed}",
             phase="lr-sweep",
             sweep="lr",
-            runs_dir=lab.runs_dir,
+            book=book,
         )
         for lr in LEARNING_RATES
         for seed in SEEDS
     ]
 
 
-def run_capacity(lab: LabConfig) -> list[str]:
+def run_capacity(lab: LabConfig, book: RunBook) -> list[str]:
     """Train each backbone at the default learning rate, then evaluate it; large first."""
     ids = []
     for size, channels in BACKBONES.items():
         config = TrainConfig(channels=channels, epochs=lab.epochs, data=lab.data)
-        trained = train(
-            config, name=f"{size}_s{config.seed}", phase="capacity", sweep="backbone", runs_dir=lab.runs_dir
-        )
+        name = f"{size}_s{config.seed}"
+        trained = train(config, name=name, phase="capacity", sweep="backbone", book=book)
         ids.append(trained)
-        ids.append(
-            evaluate(trained, EvalConfig(data=lab.data), name=f"eval_{size}", phase="capacity", runs_dir=lab.runs_dir)
-        )
+        ids.append(evaluate(trained, EvalConfig(data=lab.data), name=f"eval_{size}", phase="capacity", book=book))
     return ids
 
 
-def run_finetune(lab: LabConfig, init_from: str) -> list[str]:
+def run_finetune(lab: LabConfig, book: RunBook, init_from: str) -> list[str]:
     """Fine-tune run ``init_from`` (the large backbone) on the shifted splits, then evaluate it."""
     config = TrainConfig(
         channels=BACKBONES["large"],
@@ -85,8 +87,6 @@ def run_finetune(lab: LabConfig, init_from: str) -> list[str]:
         train_on="shifted",
         init_from=init_from,
     )
-    tuned = train(config, name="finetune_large_shifted", phase="finetune", runs_dir=lab.runs_dir)
-    evaluated = evaluate(
-        tuned, EvalConfig(data=lab.data), name="eval_finetune", phase="finetune", runs_dir=lab.runs_dir
-    )
+    tuned = train(config, name="finetune_large_shifted", phase="finetune", book=book)
+    evaluated = evaluate(tuned, EvalConfig(data=lab.data), name="eval_finetune", phase="finetune", book=book)
     return [tuned, evaluated]

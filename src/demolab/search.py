@@ -3,13 +3,17 @@
 Twelve trials of ten epochs each on the clean splits (TPE, seeded; a median pruner stops weak
 trials early). Each trial is a run of the ``width-lr-search`` sweep in the ``search`` phase,
 recorded live by ``rundocs.optuna.RundocsCallback``; pruned trials are completed runs tagged
-``pruned``. The study itself lives in memory: the run folders are the record.
+``pruned``. The study itself lives in memory: the run folders are the record. Each trial
+depends on the ones before it, so a rerun keeps the whole search (every trial recorded,
+completed, with these settings and code) or runs it all again; its trials get new ids then
+(``RundocsCallback`` names their folders).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, replace
+from dataclasses import replace
+from typing import Any
 
 import optuna
 import torch
@@ -18,9 +22,12 @@ from demolab.data import load_data
 from demolab.loops import measure, train_epoch
 from demolab.models import build_model
 from demolab.phases import LabConfig
+from demolab.reuse import RunBook, planned_config
 from demolab.train import TrainConfig
 from rundocs import current_run
+from rundocs.load.records import RunRecord
 from rundocs.optuna import RundocsCallback
+from rundocs.optuna.trials import trial_name
 
 SWEEP = "width-lr-search"
 PHASE = "search"
@@ -31,12 +38,21 @@ WIDTHS = (4, 8, 16)
 LR_RANGE = (0.01, 0.5)
 
 
-def run_search(lab: LabConfig, n_trials: int = TRIALS) -> list[str]:
+def run_search(lab: LabConfig, n_trials: int = TRIALS, book: RunBook | None = None) -> list[str]:
     """Run the search (at most ``lab.epochs`` epochs per trial); return the ids of its runs."""
+    book = book if book is not None else RunBook(lab.runs_dir)
     base = TrainConfig(epochs=min(EPOCHS, lab.epochs), data=lab.data)
-    shared = {k: v for k, v in asdict(base).items() if k not in ("channels", "lr", "init_from", "train_on")}
+    shared = {k: v for k, v in planned_config(base).items() if k not in ("channels", "lr", "init_from", "train_on")}
+    recorded = [record for record in book.recorded([PHASE]) if record.sweep == SWEEP]
+    if not book.fresh and _same_search(recorded, shared, n_trials):
+        ids = [record.id for record in sorted(recorded, key=lambda record: record.name)]
+        book.kept.update(ids)
+        book.ids.extend(ids)
+        return ids
+    for record in recorded:
+        book.remove(record.id)
     recorder = RundocsCallback(
-        lab.runs_dir,
+        book.runs_dir,
         metric="val_loss",
         epochs=base.epochs,
         phase=PHASE,
@@ -56,7 +72,17 @@ def run_search(lab: LabConfig, n_trials: int = TRIALS) -> list[str]:
         study.optimize(recorder.track(lambda trial: _objective(trial, base)), n_trials=n_trials)
     finally:
         optuna.logging.set_verbosity(verbosity)
+    book.ids.extend(recorder.run_ids)
     return recorder.run_ids
+
+
+def _same_search(recorded: list[RunRecord], shared: dict[str, Any], n_trials: int) -> bool:
+    """Whether ``recorded`` is a whole search of ``n_trials`` trials, each completed with the shared settings."""
+    names = sorted(record.name for record in recorded)
+    return names == [trial_name(number) for number in range(n_trials)] and all(
+        record.status == "completed" and {key: record.config.get(key) for key in shared} == shared
+        for record in recorded
+    )
 
 
 def _objective(trial: optuna.Trial, base: TrainConfig) -> float:

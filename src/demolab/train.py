@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
 from tqdm import tqdm
 
 import rundocs
-from demolab.checkpoints import checkpoint_file, find_checkpoint
+from demolab.checkpoints import checkpoint_file
 from demolab.data import DataConfig, load_data
 from demolab.loops import measure, train_epoch
 from demolab.models import build_model
+from demolab.reuse import CODE_KEY, RunBook, planned_config
 from rundocs.torch import load_checkpoint, save_checkpoint
 
 
@@ -41,20 +41,45 @@ class TrainConfig:
         return {"channels": list(self.channels), "hidden": self.hidden, "num_classes": self.num_classes}
 
 
-def train(config: TrainConfig, *, name: str, phase: str, runs_dir: Path, sweep: str | None = None) -> str:
-    """Train and record one run; return its id.
+def train(config: TrainConfig, *, name: str, phase: str, book: RunBook, sweep: str | None = None) -> str:
+    """Train and record one run under its stable id; return the id.
 
     Logs train and validation scores every epoch, keeps ``best.pt`` (lowest validation
-    loss) and ``last.pt``, and puts the best model's clean test scores in the summary.
+    loss) and ``last.pt``, and puts the best model's clean test scores in the summary. A run
+    already recorded with this config and code is kept instead (``RunBook.keep``; a run
+    warm-started from another only when that one was kept too); should a later run need its
+    checkpoint and find none (checkpoints are not committed), it is trained again then.
     """
+    run_id = rundocs.Run.id_for(phase, name)
+    upstream = [config.init_from] if config.init_from is not None else []
+    if book.keep(run_id, planned_config(config), starts_from=upstream):
+        book.restorers[run_id] = lambda: record_training(config, run_id=run_id, name=name, phase=phase, book=book,
+                                                         sweep=sweep)  # fmt: skip
+        return run_id
+    return record_training(config, run_id=run_id, name=name, phase=phase, book=book, sweep=sweep)
+
+
+def record_training(
+    config: TrainConfig, *, run_id: str, name: str, phase: str, book: RunBook, sweep: str | None
+) -> str:
+    """Train and record run ``run_id`` (``train`` without the keeping); return its id."""
     digits = load_data(config.data)
     fit, val = (digits.train, digits.val) if config.train_on == "clean" else (digits.shifted_train, digits.shifted_val)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    with rundocs.Run(name, phase=phase, sweep=sweep, config=asdict(config), epochs=config.epochs, dir=runs_dir) as run:
+    with rundocs.Run(
+        name,
+        id=run_id,
+        phase=phase,
+        sweep=sweep,
+        config=planned_config(config),
+        bookkeeping=[CODE_KEY],
+        epochs=config.epochs,
+        dir=book.runs_dir,
+    ) as run:
         model = build_model(config.arch)
         if config.init_from is not None:
-            load_checkpoint(find_checkpoint(runs_dir, config.init_from), model, arch=config.arch)
+            load_checkpoint(book.checkpoint(config.init_from), model, arch=config.arch)
         optimizer = torch.optim.SGD(
             model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
         )

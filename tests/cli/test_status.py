@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -79,3 +80,30 @@ def test_status_counts_a_relaunched_attempt_as_the_pages_do(tmp_dir: Path, child
     done = run([sys.executable, "-m", "rundocs", "status", "--format", "json"], tmp_dir, child_env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["runs"] == {"relaunched": 1, "completed": 1}
+
+
+def test_status_since_a_ref_names_removed_runs_with_their_state_at_the_ref(
+    tmp_dir: Path, child_env: dict[str, str]
+) -> None:
+    """A run folder committed at REF and gone now is listed as removed, by name and its state then."""
+    git(tmp_dir, "init", "-q", "-b", "main")
+    git(tmp_dir, "config", "user.email", "t@example.invalid")
+    git(tmp_dir, "config", "user.name", "t")
+    write_run(tmp_dir / "runs", "old-a", [{"epoch": 1, "val_acc": 0.5}], name="ft_a", phase="ft")
+    write_run(tmp_dir / "runs", "old-b", [{"epoch": 1, "val_acc": 0.4}], name="ft_b", status="failed",
+              error={"type": "OSError", "message": "disk full"})  # fmt: skip
+    write_run(tmp_dir / "runs", "kept", [{"epoch": 1, "val_acc": 0.6}], name="kept")
+    git(tmp_dir, "add", "-A")
+    git(tmp_dir, "commit", "-q", "-m", "first")
+    shutil.rmtree(tmp_dir / "runs" / "old-a")
+    shutil.rmtree(tmp_dir / "runs" / "old-b")
+    write_run(tmp_dir / "runs", "ft--ft_a", [{"epoch": 1, "val_acc": 0.5}], name="ft_a", phase="ft")
+
+    rundocs = [sys.executable, "-m", "rundocs", "status", "--since", "HEAD"]
+    done = run(rundocs, tmp_dir, child_env)
+    assert done.returncode == 0, done.stderr
+    since = done.stdout.split("### Since `HEAD`\n\n")[1].splitlines()
+    assert since == ["- new run ft\\_a (ft)", "- removed run ft\\_a (ft): completed", "- removed run ft\\_b: failed"]
+    as_json = json.loads(run([*rundocs, "--format", "json"], tmp_dir, child_env).stdout)
+    assert as_json["removed_runs"] == ["ft_a (ft): completed", "ft_b: failed"]
+    assert as_json["new_runs"] == ["ft_a (ft)"]

@@ -23,7 +23,7 @@ from rundocs import env
 from rundocs.format.decode import MAX_COUNT
 from rundocs.format.schema import FORMAT, encode_float, load_schema, to_json_value
 from rundocs.record import exits, fields
-from rundocs.record.environment import capture_environment, get_rank, make_run_id, parent_tags
+from rundocs.record.environment import capture_environment, get_rank, make_run_id, parent_tags, stable_run_id
 from rundocs.record.fields import DOUBLE_LIMIT
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
@@ -66,7 +66,10 @@ class Run:
             id of the run that records the command) is added.
         evaluates: For eval runs, the id (or ids) of the evaluated run(s).
         restarts: Id of the run this one relaunches (e.g. after it died).
-        id: Folder name; by default a time-sorted unique id (``make_run_id``).
+        id: Folder name; by default a time-sorted unique id (``make_run_id``). A lab that records
+            the same planned runs again gives ``Run.id_for(phase, name)``, the same each time.
+            A folder of that name already there is never written into (unless ``resume``): the
+            run then gets a new id, with a warning.
         dir: Runs folder; defaults to ``$RUNDOCS_DIR`` or ``runs``.
         heartbeat_every: Seconds between refreshes of ``updated_at`` (and fsyncs of the
             metrics) while the run logs.
@@ -157,7 +160,7 @@ class Run:
             "evaluates": fields.clean_ids(evaluates, warn, "evaluates"),
             "restarts": fields.clean_id(restarts, warn, "restarts"),
             "error": None,
-            "env": capture_environment(),
+            "env": capture_environment(root),
             "checkpoints": [],
             "warnings": warn.messages,
         }
@@ -171,6 +174,12 @@ class Run:
         self._record = given
         self._write_record()
         exits.track(self)
+
+    @staticmethod
+    def id_for(phase: str | None, name: str) -> str:
+        """The id the run ``name`` of ``phase`` always gets (``lr-sweep--lr0.01_s0``): a valid
+        folder name, different for every other phase and name (``stable_run_id``)."""
+        return stable_run_id(phase, name)
 
     # -- the training loop --------------------------------------------------------------
 

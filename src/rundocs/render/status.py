@@ -1,4 +1,5 @@
-"""The pull-request summary: every phase in a line, failures, and what changed since a git ref."""
+"""The pull-request summary: every phase in a line, failures, and what changed since a git ref
+(runs new, removed and finished, phase status and verdict changes)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rundocs.analyse.phases import PhaseReport, report_phase
+from rundocs.analyse.rules import Relaunches
+from rundocs.analyse.state import shown_state
 from rundocs.load.plans import Plan
 from rundocs.load.runs import Runs
 from rundocs.render.filters import cell, code_span, inline
@@ -31,6 +34,7 @@ class Status:
     runs: dict[str, int]
     since: str | None = None
     new_runs: list[str] = field(default_factory=list)
+    removed_runs: list[str] = field(default_factory=list)
     finished_runs: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
 
@@ -53,6 +57,12 @@ def make_status(runs: Runs, plans: dict[str, Plan], previous: Snapshot | None = 
         old_runs, old_plans, ref = previous
         status.since = ref
         status.new_runs = [_run_label(runs, run_id) for run_id in runs.records if run_id not in old_runs.records]
+        old_states = _shown_states(old_runs)
+        status.removed_runs = [
+            f"{_run_label(old_runs, run_id)}: {old_states[run_id]}"
+            for run_id in old_runs.records
+            if run_id not in runs.records
+        ]
         was_running = {run_id for run_id, record in old_runs.records.items() if record.status == "running"}
         status.finished_runs = [
             f"{_run_label(runs, run_id)}: {record.status}"
@@ -88,6 +98,7 @@ def format_markdown(status: Status) -> str:
         lines += ["", f"### Since {code_span(status.since)}", ""]
         changed = [
             *(f"- new run {cell(label)}" for label in status.new_runs),
+            *(f"- removed run {cell(label)}" for label in status.removed_runs),
             *(f"- finished {cell(label)}" for label in status.finished_runs),
             *(f"- {inline(change)}" for change in status.changes),
         ]
@@ -110,6 +121,12 @@ def _line(report: PhaseReport) -> PhaseLine:
 def _run_label(runs: Runs, run_id: str) -> str:
     record = runs.records[run_id]
     return f"{record.name} ({record.phase})" if record.phase else record.name
+
+
+def _shown_states(runs: Runs) -> dict[str, str]:
+    """Run id to the state the pages give it (``shown_state``), as ``shown_state_counts`` counts them."""
+    relaunched = Relaunches(runs.records).restarted_by
+    return {run_id: shown_state(state, run_id in relaunched) for run_id, state in runs.states.items()}
 
 
 def _word(verdict: str | None) -> str:

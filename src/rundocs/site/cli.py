@@ -247,7 +247,12 @@ def validate(runs_dir: Path, plans_dir: Path) -> None:
 @click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
 @click.option("--plans", "plans_dir", default="plans", show_default=True, type=click.Path(path_type=Path))
 @click.option("--format", "output", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
-@click.option("--since", metavar="REF", help="Also say what changed against the runs and plans at this git ref.")
+@click.option(
+    "--since",
+    metavar="REF",
+    help="Also say what changed against the runs and plans at this git ref: runs new, removed and finished, "
+    "phase status and verdict.",
+)
 def status(runs_dir: Path, plans_dir: Path, output: str, since: str | None) -> None:
     """Summary of every phase for a pull request comment or $GITHUB_STEP_SUMMARY."""
     import json
