@@ -112,3 +112,12 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session
+def screenshots(session: nox.Session) -> None:
+    """Build the site and take the screenshots in docs/assets/screenshots (needs /usr/bin/chromium)."""
+    session.install(*CONSTRAINTS, "-e", ".", "playwright>=1.45", "pillow>=10")
+    session.run("rundocs", "build", env=judged_at_last_commit())
+    session.run("mkdocs", "build", "--strict", env=judged_at_last_commit())
+    session.run("python", "scripts/screenshots.py")

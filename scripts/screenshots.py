@@ -45,7 +45,7 @@ KINDS = {
     "sweeps": Kind("sweeps/index.html"),
     "sweep": Kind("sweeps/lr.html", "figures"),
     "log": Kind("runs/index.html"),
-    "run": Kind("runs/2*.html", "curves"),
+    "run": Kind("runs/lr-sweep--lr0.1_s0.html", "curves"),
     "history": Kind("history*.html"),
 }
 

@@ -173,9 +173,8 @@ def planned_size(plan: Plan) -> Planned | None:
     """The size of the plan's sweep, first found: its ``sweep.trials`` (a search's n_trials), its
     list of exact run names, or the grid of its ``changed`` settings (each a list or a mapping of
     levels): runs when the grid names a repeat key (``seed``), else configurations."""
-    trials = getattr(plan.sweep, "trials", None)  # a planned field: read if the plan format has it
-    if isinstance(trials, int) and not isinstance(trials, bool) and trials > 0:
-        return Planned(trials, "runs")
+    if plan.sweep is not None and plan.sweep.trials is not None:
+        return Planned(plan.sweep.trials, "runs")
     if plan.runs and all(expected.name for expected in plan.runs):
         return Planned(len(plan.runs), "runs")
     levels = plan.changed.values()

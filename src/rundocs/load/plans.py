@@ -113,6 +113,8 @@ class SweepSpec:
     repeat: tuple[str, ...]
     #: Settings that are not hyperparameters: never a dimension (``sweep_groups.names_setting``).
     bookkeeping: tuple[str, ...] = ()
+    #: The planned number of runs (a search's ``n_trials``): pages show ``done/planned``.
+    trials: int | None = None
 
 
 @dataclass(frozen=True)
@@ -474,16 +476,21 @@ class _Checker:
         if value is None:
             return None
         if not isinstance(value, dict):
-            self.problem("sweep", "expected {metric: <name>, goal: min|max, repeat: [seed], bookkeeping: [...]}")
+            self.problem("sweep", "expected {metric: <name>, goal: min|max, repeat: [seed], bookkeeping: [...], trials: <n>}")
             return None
-        for key in sorted(set(value) - {"metric", "goal", "repeat", "bookkeeping"}, key=str):
-            self.problem(f"sweep.{key}", "unknown key; expected metric, goal, repeat, bookkeeping")
+        for key in sorted(set(value) - {"metric", "goal", "repeat", "bookkeeping", "trials"}, key=str):
+            self.problem(f"sweep.{key}", "unknown key; expected metric, goal, repeat, bookkeeping, trials")
+        trials = value.get("trials")
+        if trials is not None and (not isinstance(trials, int) or isinstance(trials, bool) or trials < 1):
+            self.problem("sweep.trials", f"expected a whole number of runs, at least 1, got {_shown(trials)}")
+            trials = None
         goal = value.get("goal")
         if goal not in (None, "min", "max"):
             self.problem("sweep.goal", f"expected min or max, got {_shown(goal)}")
             goal = None
         repeat = self.names(value, "repeat", "sweep.", ("seed",)) if "repeat" in value else ("seed",)
-        return SweepSpec(self.text(value, "metric", "sweep."), goal, repeat, self.names(value, "bookkeeping", "sweep."))
+        bookkeeping = self.names(value, "bookkeeping", "sweep.")
+        return SweepSpec(self.text(value, "metric", "sweep."), goal, repeat, bookkeeping, trials)
 
     def names(self, value: dict[str, Any], key: str, prefix: str, invalid: tuple[str, ...] = ()) -> tuple[str, ...]:
         """A list of setting names (one name alone reads as a list of one); ``invalid`` after a

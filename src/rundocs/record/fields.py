@@ -70,7 +70,7 @@ def clean_id(value: Any, warn: WarnOnce, field: str = "id") -> str | None:
     if len(text) <= ID_MAX and _ID_PATTERN.fullmatch(text):  # not search: "$" also matches before a final newline
         return text
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    cleaned = _NOT_ID.sub("-", ascii_text).strip(".-")[:ID_MAX].rstrip(".-") or None
+    cleaned = _NOT_ID.sub("-", ascii_text).lstrip("._-").rstrip(".-")[:ID_MAX].rstrip(".-") or None
     if cleaned is not None and not _ID_PATTERN.fullmatch(cleaned):
         cleaned = f"{cleaned}-run"  # a reserved name (``index``, the experiment log's page)
     shown = repr(cleaned) if cleaned else "a new id" if field == "id" else "nothing"

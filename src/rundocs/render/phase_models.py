@@ -19,7 +19,7 @@ from rundocs.load.plans import COLOURS, Branch
 from rundocs.load.problems import Problem
 from rundocs.render.filters import mermaid_label, page_title
 
-_DIAGRAM_LABEL = 70
+_DIAGRAM_LABEL = 240  # labels wrap in the diagram; the bound only stops a hostile plan
 _Row = TypeVar("_Row")
 
 

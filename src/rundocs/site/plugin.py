@@ -41,7 +41,7 @@ class RundocsPluginConfig(base.Config):
 #: Markdown extensions the generated pages use beyond MkDocs' own (toc, tables, fenced_code):
 #: warnings and notes, heading ids and the tabs of sweep pages. Without them a page shows their
 #: syntax as text (``=== "Best run"``), so a config that lacks one is a warning (``--strict`` fails).
-REQUIRED_EXTENSIONS = ("admonition", "attr_list", "pymdownx.tabbed")
+REQUIRED_EXTENSIONS = ("admonition", "attr_list", "md_in_html", "pymdownx.details", "pymdownx.tabbed")
 #: The stylesheet (badges, figures) and the script (plotly, Mermaid) the pages need.
 ASSET_CSS = "assets/rundocs/rundocs.css"
 ASSET_JS = "assets/rundocs/rundocs.js"
