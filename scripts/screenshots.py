@@ -59,7 +59,7 @@ def find_page(site: Path, pattern: str) -> Path | None:
 
 def shoot(page: Any, target: Path, anchor: str | None) -> bytes:
     """The viewport's PNG once the page is drawn, scrolled to ``anchor`` when it has one."""
-    page.goto(target.as_uri())
+    page.goto(target.resolve().as_uri())
     page.wait_for_function(DRAWN, timeout=30_000)
     if anchor and page.locator(f"#{anchor}").count():
         page.evaluate(f"() => window.scrollTo(0, document.getElementById('{anchor}').offsetTop - 60)")
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for scheme in SCHEMES:
             page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, reduced_motion="reduce")
-            page.goto((options.site / "index.html").as_uri())
+            page.goto((options.site / "index.html").resolve().as_uri())
             if scheme in TOGGLE:  # Material keeps the choice for every page of the site
                 page.click(TOGGLE[scheme])
             for name, kind in KINDS.items():
