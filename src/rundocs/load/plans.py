@@ -476,7 +476,8 @@ class _Checker:
         if value is None:
             return None
         if not isinstance(value, dict):
-            self.problem("sweep", "expected {metric: <name>, goal: min|max, repeat: [seed], bookkeeping: [...], trials: <n>}")
+            shape = "{metric: <name>, goal: min|max, repeat: [seed], bookkeeping: [...], trials: <n>}"
+            self.problem("sweep", f"expected {shape}")
             return None
         for key in sorted(set(value) - {"metric", "goal", "repeat", "bookkeeping", "trials"}, key=str):
             self.problem(f"sweep.{key}", "unknown key; expected metric, goal, repeat, bookkeeping, trials")
