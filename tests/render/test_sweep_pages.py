@@ -169,3 +169,26 @@ def test_a_float_setting_of_many_values_is_binned_and_the_trial_table_sorts(tmp_
     ]  # four bins of three runs, not twelve levels of one  # fmt: skip
     assert '<div class="rd-sortable" markdown>\n\n| Run | lr | Best |' in page
     assert "| [t11](../runs/t11.md) | 0.112 |" in page  # the column's format, not the float's repr
+
+
+def test_a_search_plan_states_its_planned_trials_and_a_bad_count_is_a_problem(tmp_path: Path) -> None:
+    """``sweep: {trials: N}`` (a search's n_trials) comes before names and grids; a count that
+    is not a whole number of at least one is refused with a problem, never shown."""
+    from rundocs.load.plans import load_plans
+
+    runs = tmp_path / "runs"
+    for n in range(3):
+        write_run(runs, f"t{n}", [{"epoch": 1, "val_loss": 1.0 + n}], phase="s", config={"lr": 0.1 * (n + 1)})
+    search = "title: S\nchanged: {lr: [0.1, 0.2, 0.3]}\nsweep: {metric: val_loss, goal: min, trials: 50}\n"
+    pages = render(tmp_path, {"s": search})
+    assert "3 runs (3/50 runs planned)" in pages["sweeps/s.md"]
+    assert "| [s](s.md) | 3 | 3/50 runs |" in pages["sweeps/index.md"]
+
+    for bad in ("0", "2.5", "true", "lots"):
+        folder = tmp_path / f"bad-{bad}"
+        folder.mkdir()
+        (folder / "s.yaml").write_text(f"title: S\nsweep: {{metric: val_loss, trials: {bad}}}\n")
+        plans, problems = load_plans(folder)
+        sweep = plans["s"].sweep
+        assert sweep is not None and sweep.trials is None
+        assert any("sweep.trials" in problem.message for problem in problems), bad
