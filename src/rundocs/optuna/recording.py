@@ -117,7 +117,7 @@ class RundocsCallback:
         if folder is None:
             return
         record, lines = trial_record(trial, folder.name, study.study_name, study.directions, self.layout)
-        record["env"] = capture_environment()
+        record["env"] = capture_environment(root)
         record["warnings"] = warn.messages
         writer = RunWriter(folder, warn)
         for line in lines:
