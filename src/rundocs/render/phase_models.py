@@ -72,6 +72,7 @@ class PhaseSummary:
     last_activity: str
     date: str | None = None  # the plan's date
     started: str = ""  # its first run's start
+    started_at: str = ""  # the same, ISO 8601 to the microsecond: the order of phases started in one minute
     ended: str = ""  # its last activity, once no run runs
     runs: int = 0
     spent: float | None = None  # seconds of run time (``PhaseTiming.spent``)
@@ -96,6 +97,7 @@ def summarize_phase(page: PhasePage) -> PhaseSummary:
         plan.id, plan.title, report.status, report.done, len(report.rows), report.verdict, page.last_activity,
         date=plan.date.isoformat() if plan.date else None,
         started=_time(timing.started) if timing and timing.started else "",
+        started_at=timing.started.isoformat() if timing and timing.started else "",
         ended=_time(timing.ended) if timing and timing.ended else "",
         runs=timing.runs if timing else 0,
         spent=timing.spent if timing else None,
@@ -110,7 +112,7 @@ def summarize_phase(page: PhasePage) -> PhaseSummary:
 
 def in_time_order(phases: Sequence[PhaseSummary]) -> list[PhaseSummary]:
     """Phases by the plan's date, else their first run's start; undated and unstarted last, by id."""
-    return sorted(phases, key=lambda p: (p.date or p.started[:10] or "9999", p.started or "~", p.id))
+    return sorted(phases, key=lambda p: (p.date or p.started[:10] or "9999", p.started_at or "~", p.id))
 
 
 @dataclass(frozen=True)
