@@ -46,11 +46,11 @@ def test_build_twice_writes_once_and_check_passes(tmp_dir: Path, child_env: dict
     second = rundocs("build", cwd=tmp_dir, env=child_env)
     check = rundocs("check", cwd=tmp_dir, env=child_env)
 
-    assert first.stdout == "15 written, 0 unchanged, 0 removed; 1 runs, 0 problems\n"
-    assert second.stdout == "0 written, 15 unchanged, 0 removed; 1 runs, 0 problems\n"
+    assert first.stdout == "16 written, 0 unchanged, 0 removed; 1 runs, 0 problems\n"
+    assert second.stdout == "0 written, 16 unchanged, 0 removed; 1 runs, 0 problems\n"
     assert (tmp_dir / "docs" / "runs" / "a.md").read_bytes() == page
     assert "| test\\_acc (summary) | — | — | 0.91234 | — |".encode() in page
-    assert (check.returncode, check.stdout) == (0, "docs: 15 generated files up to date\n")
+    assert (check.returncode, check.stdout) == (0, "docs: 16 generated files up to date\n")
 
 
 def test_check_names_stale_missing_and_orphaned_pages(tmp_dir: Path, child_env: dict[str, str]) -> None:
@@ -75,7 +75,7 @@ def test_check_names_stale_missing_and_orphaned_pages(tmp_dir: Path, child_env: 
     assert "run 'rundocs build' and commit the result" in check.stderr
 
     build = rundocs("build", cwd=tmp_dir, env=child_env)
-    assert build.stdout == "4 written, 12 unchanged, 1 removed; 2 runs, 0 problems\n"
+    assert build.stdout == "4 written, 13 unchanged, 1 removed; 2 runs, 0 problems\n"
     assert not (tmp_dir / "docs" / "runs" / "c.md").exists()
     assert (tmp_dir / "docs" / "notes.md").read_text() == "# Written by hand\n"
     assert rundocs("check", cwd=tmp_dir, env=child_env).returncode == 0
@@ -91,7 +91,7 @@ def test_a_rebuild_renders_only_the_changed_run(tmp_dir: Path, child_env: dict[s
 
     build = rundocs("build", cwd=tmp_dir, env=child_env)
     after = {name: (tmp_dir / "docs" / "runs" / f"{name}.md").stat().st_mtime_ns for name in ("a", "b", "c")}
-    assert build.stdout == "1 written, 16 unchanged, 0 removed; 3 runs, 0 problems\n"
+    assert build.stdout == "1 written, 17 unchanged, 0 removed; 3 runs, 0 problems\n"
     assert [name for name in before if before[name] != after[name]] == ["b"]
     clean = rundocs("build", "--no-cache", "--docs", "clean", cwd=tmp_dir, env=child_env)
     assert clean.returncode == 0
@@ -139,7 +139,7 @@ def test_incremental_builds_equal_a_clean_build_across_archive_pages(tmp_dir: Pa
         file.write(json.dumps({"epoch": 4, "loss": 0.01}) + "\n")  # the new best of sweep s2
 
     rebuilt = rundocs("build", cwd=tmp_dir, env=child_env)
-    assert rebuilt.stdout == "5 written, 143 unchanged, 0 removed; 130 runs, 0 problems\n"
+    assert rebuilt.stdout == "5 written, 144 unchanged, 0 removed; 130 runs, 0 problems\n"
     assert archive.read_bytes() != before and b"test\\_acc=0.5" in archive.read_bytes()
     changed = [n for n, ns in sweeps.items() if (tmp_dir / "docs" / "sweeps" / f"{n}.md").stat().st_mtime_ns != ns]
     assert changed == ["s2"]  # r005 is in s2; the other sweeps keep their pages
@@ -158,7 +158,7 @@ def test_direction_overrides_reach_the_pages(tmp_dir: Path, child_env: dict[str,
     done = rundocs("build", "--direction", "val_hierarchy=min", cwd=tmp_dir, env=child_env)
     assert done.returncode == 0, done.stderr
     assert b"| val\\_hierarchy | 1 | 2 | 2 | 3 |" in (tmp_dir / "docs" / "runs" / "h.md").read_bytes()
-    assert b"best val\\_hierarchy=1 (epoch 2)" in (tmp_dir / "docs" / "runs" / "index.md").read_bytes()
+    assert b"val\\_hierarchy 1 @ E2" in (tmp_dir / "docs" / "runs" / "index.md").read_bytes()
     assert rundocs("check", "--direction", "val_hierarchy=min", cwd=tmp_dir, env=child_env).returncode == 0
 
     bad = rundocs("build", "--direction", "val_hierarchy=down", cwd=tmp_dir, env=child_env)
@@ -176,7 +176,7 @@ def test_a_hand_edited_asset_is_stale_and_written_again(tmp_dir: Path, child_env
     check = rundocs("check", cwd=tmp_dir, env=child_env)
     build = rundocs("build", cwd=tmp_dir, env=child_env)
     assert (check.returncode, check.stdout) == (1, "stale: docs/assets/rundocs/rundocs.css\n")
-    assert build.stdout == "1 written, 14 unchanged, 0 removed; 1 runs, 0 problems\n"
+    assert build.stdout == "1 written, 15 unchanged, 0 removed; 1 runs, 0 problems\n"
     assert asset.read_bytes() == shipped
 
 
@@ -201,10 +201,10 @@ def test_build_writes_the_site_then_exits_1_when_it_dropped_something(tmp_dir: P
     allowed = [rundocs(command, "--allow-problems", cwd=tmp_dir, env=child_env) for command in ("build", "check")]
 
     assert build.returncode == 1
-    assert build.stdout == "15 written, 0 unchanged, 0 removed; 1 runs, 2 problems\n"
+    assert build.stdout == "16 written, 0 unchanged, 0 removed; 1 runs, 2 problems\n"
     assert build.stderr == "2 problems in runs and plans: see docs/problems.md (--allow-problems to exit 0)\n"
     assert "runs/bad/run.json" in (tmp_dir / "docs" / "problems.md").read_text()
-    assert (check.returncode, check.stdout) == (1, "docs: 15 generated files up to date\n")
+    assert (check.returncode, check.stdout) == (1, "docs: 16 generated files up to date\n")
     assert check.stderr == build.stderr
     assert [done.returncode for done in allowed] == [0, 0]
     assert rundocs("validate", cwd=tmp_dir, env=child_env).returncode == 1  # as before

@@ -53,7 +53,7 @@ def test_the_history_lists_every_phase_in_time_order_with_its_decision(tmp_path:
     assert first.endswith(" Superseded by [Smoke test](phases/smoke.md). |")
     assert "| 2026-01-02 | 2026-01-02 09:00 UTC | 2026-01-02 10:00 UTC | 1 | 1 h 00 min |" in smoke
     assert smoke.endswith("GREEN</span> | Proceed to full training. → [Full training](phases/full.md) |")
-    assert "|  | 2026-02-27 09:00 UTC |  | 1 |" in full  # no plan date, started, not ended (running)
+    assert "| — | 2026-02-27 09:00 UTC | — | 1 |" in full  # no plan date, started, not ended (running)
     assert (
         "**Time.** 1 run, run time not known yet, started 2026-02-27 09:00 UTC, still running; expected 3 h 00 min."
         in pages["phases/full.md"]

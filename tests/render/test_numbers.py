@@ -189,5 +189,5 @@ def test_sweep_tables_show_settings_counts_and_shared_decimals(tmp_path: Path) -
 def test_index_pages_mark_what_is_not_there(tmp_path: Path) -> None:
     write_run(tmp_path / "runs", "x", [{"epoch": 1, "lr": 0.1}])  # no phase, no validation metric, no summary
     pages = site(tmp_path, {"later": "title: Later\nruns:\n  - {name: y}\n"})
-    assert f"| 0/1 runs | {MISSING} | {MISSING} |" in pages["phases/index.md"]  # no verdict, no activity yet
+    assert f"| 0/1 runs | 0 | {MISSING} | {MISSING} | {MISSING} | {MISSING} |" in pages["phases/index.md"]  # no verdict, no activity yet
     assert f"| {MISSING} | {MISSING} |" in pages["runs/index.md"]  # no phase, no results

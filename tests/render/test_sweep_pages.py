@@ -168,7 +168,7 @@ def test_a_float_setting_of_many_values_is_binned_and_the_trial_table_sorts(tmp_
         "3", "3", "3", "3"
     ]  # four bins of three runs, not twelve levels of one  # fmt: skip
     assert '<div class="rd-sortable" markdown>\n\n| Run | lr | Best |' in page
-    assert "| [t11](../runs/t11.md) | 0.112 |" in page  # the column's format, not the float's repr
+    assert "| [t11](../runs/t11.md) | 0.11203 |" in page  # the column's format, not the float's repr
 
 
 def test_a_search_plan_states_its_planned_trials_and_a_bad_count_is_a_problem(tmp_path: Path) -> None:
