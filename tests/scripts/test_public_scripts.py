@@ -169,12 +169,13 @@ def test_the_relaunch_supersedes_its_dead_attempt_in_the_phase(project: Project)
     dead_loss = min(line["val_loss"] for line in project.metrics(dead) if "val_loss" in line)
     assert epochs[best_loss]["val_loss"] <= LOSS_GATE < dead_loss, "the gate must tell the attempts apart"
     page = project.page("phases/relaunch.md")
-    (tracker,) = table(project.page("phases/index.md"), "Phase")
+    tracker, total = table(project.page("phases/index.md"), "Phase")
     seen = {
         "title": next(line for line in page.splitlines() if line.startswith('<span class="rd-badge')).split(";")[0],
         "status": {row["Run"]: row["State"] for row in table(page, "Planned run")},
         "gates": [(row["Run"], row["Metric"], row["Observed"], row["Result"]) for row in table(page, "Run")],
         "tracker": (tracker["Status"], tracker["Progress"], tracker["Verdict"]),
+        "total runs": (tracker["Runs"], total["Runs"]),
     }
     name = escaped(KILLED_NAME)
     link = f"[{name}](../runs/{relaunch}.md)"
@@ -191,6 +192,7 @@ def test_the_relaunch_supersedes_its_dead_attempt_in_the_phase(project: Project)
             (link, "val\\_loss", f"{format_number(epochs[best_loss]['val_loss'])} (epoch {best_loss})", green),
         ],
         "tracker": (done, "1/1 runs", green),
+        "total runs": ("2", "**2**"),
     }
 
 
