@@ -85,20 +85,38 @@ def format_setting(value: Any) -> str:
     return f"{mantissa}e{int(exponent)}" if exponent else mantissa
 
 
-def format_column(values: Iterable[Any], digits: int = SIGNIFICANT) -> list[str]:
+def format_column(values: Iterable[Any], digits: int = SIGNIFICANT, *, joined: Iterable[Any] = ()) -> list[str]:
     """Values compared in one column, with the decimals the most precise needs (``0.8319``,
     ``0.5000``): a difference shows in the same place. A column of whole numbers, one with a
     value written with an exponent, or one needing more than ``COLUMN_DECIMALS``, is written
-    value by value (``format_number``)."""
+    value by value (``format_number``). ``joined``: values read against these in another
+    column (a baseline's); they take part in choosing the decimals."""
     items = list(values)
     numbers = [_finite(v) for v in items]
-    fractional = [v for v in numbers if v is not None and v != int(v)]
-    if not fractional or any(abs(v) < SMALL or abs(v) >= LARGE for v in fractional):
-        return [format_number(v, digits) for v in items]
-    shared = max(_shown_decimals(v, digits) for v in fractional)
-    if shared > COLUMN_DECIMALS or any(v is not None and abs(v) >= LARGE for v in numbers):
+    shared = _shared_decimals([*numbers, *map(_finite, joined)], digits)
+    if shared is None:
         return [format_number(v, digits) for v in items]
     return [format_number(v, digits) if n is None else f"{n:.{shared}f}" for v, n in zip(items, numbers, strict=True)]
+
+
+def format_differences(values: Iterable[Any], differences: Iterable[Any], digits: int = SIGNIFICANT) -> list[str]:
+    """Signed differences against a baseline, at the decimals of the column of ``values`` they
+    stand beside (``0.96936 (-0.01114)``); each as ``format_number`` writes it where that column
+    has no shared decimals."""
+    shared = _shared_decimals([_finite(v) for v in values], digits)
+    shown = []
+    for difference in differences:
+        number = _finite(difference)
+        if shared is None or number is None:
+            shown.append(with_sign(format_number(difference, digits)))
+        else:
+            shown.append(with_sign(f"{0.0 if round(number, shared) == 0 else number:.{shared}f}"))
+    return shown
+
+
+def with_sign(text: str) -> str:
+    """A written difference with its sign: ``+0.031``, ``-1.2``; ``MISSING`` and ``NaN`` as they are."""
+    return text if text.startswith(("-", "+")) or text in (MISSING, "NaN") else f"+{text}"
 
 
 def format_duration(seconds: Any) -> str:
@@ -137,6 +155,17 @@ def _finite(value: Any) -> float | None:
         return None
     number = float(value) if abs(value) < MAX_COUNT else math.inf  # a 400-digit int is no float
     return number if math.isfinite(number) else None
+
+
+def _shared_decimals(numbers: list[float | None], digits: int) -> int | None:
+    """The decimals a column of numbers shares (``format_column``); None where it shares none."""
+    fractional = [v for v in numbers if v is not None and v != int(v)]
+    if not fractional or any(abs(v) < SMALL or abs(v) >= LARGE for v in fractional):
+        return None
+    shared = max(_shown_decimals(v, digits) for v in fractional)
+    if shared > COLUMN_DECIMALS or any(v is not None and abs(v) >= LARGE for v in numbers):
+        return None
+    return shared
 
 
 def _decimals(value: float, digits: int) -> int:

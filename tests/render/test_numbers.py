@@ -13,7 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rundocs
-from rundocs.formatting import MISSING, format_column, format_count, format_duration, format_number, format_setting
+from rundocs.formatting import (
+    MISSING,
+    format_column,
+    format_count,
+    format_differences,
+    format_duration,
+    format_number,
+    format_setting,
+)
 from rundocs.load.plans import load_plans
 from rundocs.render.filters import FILTERS, cell
 from rundocs.render.pages import PlanSet, SiteOptions, render_site
@@ -117,6 +125,28 @@ def test_a_column_of_shares_shows_every_difference_in_one_place() -> None:
     assert format_column([584000, 1600000000]) == ["584 k", "1.6 B"]
 
 
+@given(st.lists(st.tuples(st.floats(min_value=1e-3, max_value=9e5), st.floats(-1e3, 1e3)), min_size=1, max_size=8))
+def test_a_difference_has_the_decimals_of_the_column_beside_it(rows: list[tuple[float, float]]) -> None:
+    values, deltas = [v for v, _ in rows], [d for _, d in rows]
+    shown, texts = format_column(values), format_differences(values, deltas)
+    decimals = {len(t.partition(".")[2]) for t in shown}
+    shared = any(v != int(v) for v in values) and not any("e" in t for t in shown) and len(decimals) == 1
+    for delta, text in zip(deltas, texts, strict=True):
+        assert text[0] in "+-" and (text[0] == "-") == (float(text) < 0)
+        (places,) = decimals if shared else (7,)
+        if places <= 6:  # the column shares a format: the same decimals
+            assert len(text.partition(".")[2]) == places
+            assert abs(float(text) - delta) <= 0.5 * 10**-places * (1 + 1e-9) + 1e-12
+        else:
+            assert text.lstrip("+") == format_number(delta)
+
+
+def test_a_comparison_shows_its_differences_in_the_column_format() -> None:
+    assert format_differences([0.96936, 0.9805], [-0.011142, 8.2e-7]) == ["-0.01114", "+0.00000"]
+    assert format_differences([3, 5], [2, None]) == ["+2", MISSING]
+    assert format_column([0.9805], joined=[0.96936]) == ["0.98050"]  # a gate's baseline shares the observed format
+
+
 @given(st.floats(min_value=0, max_value=1e8))
 def test_one_duration_format_reads_back(seconds: float) -> None:
     text = format_duration(seconds)
@@ -131,7 +161,9 @@ def test_a_cell_writes_missing_values_and_settings_as_people_do() -> None:
     assert cell(None) == MISSING
     assert cell(0.15000000000000002) == "0.15"
     assert cell([0.1, 0.30000000000000004]) == "0.1, 0.3"
-    assert FILTERS["number"](None) == MISSING and FILTERS["signed"](None) == MISSING
+    assert FILTERS["number"](None) == MISSING and FILTERS["differences"](
+        [{"d": None, "v": 1.5}], "d", beside=("v",)
+    ) == [MISSING]
     assert FILTERS["column"]([{"a": {"b": 0.5}}, {"a": {"b": 0.8319}}, {"a": None}], "a", "b") == [
         "0.5000", "0.8319", MISSING,
     ]  # fmt: skip
@@ -189,5 +221,7 @@ def test_sweep_tables_show_settings_counts_and_shared_decimals(tmp_path: Path) -
 def test_index_pages_mark_what_is_not_there(tmp_path: Path) -> None:
     write_run(tmp_path / "runs", "x", [{"epoch": 1, "lr": 0.1}])  # no phase, no validation metric, no summary
     pages = site(tmp_path, {"later": "title: Later\nruns:\n  - {name: y}\n"})
-    assert f"| 0/1 runs | 0 | {MISSING} | {MISSING} | {MISSING} | {MISSING} |" in pages["phases/index.md"]  # no verdict, no activity yet
+    assert (
+        f"| 0/1 runs | 0 | {MISSING} | {MISSING} | {MISSING} | {MISSING} |" in pages["phases/index.md"]
+    )  # no verdict, no activity yet
     assert f"| {MISSING} | {MISSING} |" in pages["runs/index.md"]  # no phase, no results

@@ -20,7 +20,14 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from rundocs.format.schema import load_schema
-from rundocs.formatting import MISSING, SIGNIFICANT, format_column, format_duration, format_number, format_setting
+from rundocs.formatting import (
+    SIGNIFICANT,
+    format_column,
+    format_differences,
+    format_duration,
+    format_number,
+    format_setting,
+)
 
 #: Backslash escapes for the characters that start Markdown syntax inside a line of text.
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|#!"})
@@ -110,22 +117,32 @@ def number(value: Any, digits: int = SIGNIFICANT) -> str:
     return str(cell(value))
 
 
-def column(rows: Iterable[Any], *path: str, by: str = "") -> list[str]:
+def column(rows: Iterable[Any], *path: str, by: str = "", joined: tuple[str, ...] = ()) -> list[str]:
     """The numbers of one table column, in the format they share (``formatting.format_column``).
 
     ``path`` names the attribute or key to follow in each row (``page.trials | column("score", "best")``);
     with no path the rows are the values. ``by`` (an attribute path such as ``"gate.metric"``) splits
     the column into groups that share a format each: values of different metrics are not compared.
-    Text in the column is escaped as a cell.
+    ``joined`` (a path) names values shown against these in another column (a baseline's), which
+    share the format: ``rows | column(*joined)`` writes them. Text in the column is escaped as a cell.
     """
     rows = list(rows)
     values, groups = [_follow(row, path) for row in rows], [_follow(row, by.split(".")) if by else 0 for row in rows]
+    others = [_follow(row, joined) for row in rows] if joined else []
     shown = [""] * len(rows)
     for group in dict.fromkeys(map(str, groups)):
         members = [i for i, g in enumerate(groups) if str(g) == group]
-        for i, text in zip(members, format_column(values[i] for i in members), strict=True):
+        texts = format_column((values[i] for i in members), joined=(others[i] for i in members if others))
+        for i, text in zip(members, texts, strict=True):
             shown[i] = text if _numeric(values[i]) else str(cell(values[i]))
     return shown
+
+
+def differences(rows: Iterable[Any], *path: str, beside: tuple[str, ...]) -> list[str]:
+    """Signed differences (at ``path`` in each row) at the decimals of the column at ``beside``
+    (``formatting.format_differences``)."""
+    rows = list(rows)
+    return format_differences([_follow(row, beside) for row in rows], [_follow(row, path) for row in rows])
 
 
 def _follow(row: Any, path: Iterable[str]) -> Any:
@@ -258,15 +275,9 @@ def filesize(size: Any) -> str:
     raise AssertionError("unreachable")
 
 
-def signed(value: Any) -> str:
-    """A difference with its sign: ``+0.031``, ``-1.2``."""
-    text = format_number(value)
-    return text if text.startswith(("-", "+")) or text in (MISSING, "NaN") else f"+{text}"
-
-
 FILTERS = {
     "duration": format_duration,
-    "signed": signed,
+    "differences": differences,
     "heading": heading,
     "cell": cell,
     "inline": inline,
