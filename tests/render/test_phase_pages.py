@@ -64,7 +64,7 @@ def test_each_gate_shows_the_baseline_value_read_as_the_gate_reads(tmp_path: Pat
     # best over the run: the baseline's best (0.6375, epoch 2), not its last value (0.61)
     assert "| 0.7200 (epoch 2) | 0.6375 ([base](../runs/r1.md)) | " in gates
     # at epoch 3: the baseline's value at epoch 3
-    assert "| epoch 3 | &gt;= 0.5 | — | 0.7000 | 0.61 ([base](../runs/r1.md)) | " in gates
+    assert "| epoch 3 | &gt;= 0.5 | — | 0.7000 | 0.6100 ([base](../runs/r1.md)) | " in gates  # the observed format
     assert gates.count("| this run |") == 2  # the baseline's own rows
 
 

@@ -117,22 +117,23 @@ def number(value: Any, digits: int = SIGNIFICANT) -> str:
     return str(cell(value))
 
 
-def column(rows: Iterable[Any], *path: str, by: str = "", joined: tuple[str, ...] = ()) -> list[str]:
+def column(rows: Iterable[Any], *path: str, by: str = "", joined: Iterable[tuple[str, ...]] = ()) -> list[str]:
     """The numbers of one table column, in the format they share (``formatting.format_column``).
 
     ``path`` names the attribute or key to follow in each row (``page.trials | column("score", "best")``);
     with no path the rows are the values. ``by`` (an attribute path such as ``"gate.metric"``) splits
     the column into groups that share a format each: values of different metrics are not compared.
-    ``joined`` (a path) names values shown against these in another column (a baseline's), which
-    share the format: ``rows | column(*joined)`` writes them. Text in the column is escaped as a cell.
+    ``joined`` (paths) names values shown against these in other columns (a baseline's, a final
+    value's): they take part in choosing the decimals, so ``rows | column(...)`` of each of them,
+    joined the other way, writes them alike. Text in the column is escaped as a cell.
     """
     rows = list(rows)
     values, groups = [_follow(row, path) for row in rows], [_follow(row, by.split(".")) if by else 0 for row in rows]
-    others = [_follow(row, joined) for row in rows] if joined else []
+    others = [[_follow(row, other) for other in joined] for row in rows]
     shown = [""] * len(rows)
     for group in dict.fromkeys(map(str, groups)):
         members = [i for i, g in enumerate(groups) if str(g) == group]
-        texts = format_column((values[i] for i in members), joined=(others[i] for i in members if others))
+        texts = format_column((values[i] for i in members), joined=(v for i in members for v in others[i]))
         for i, text in zip(members, texts, strict=True):
             shown[i] = text if _numeric(values[i]) else str(cell(values[i]))
     return shown

@@ -124,10 +124,15 @@ def get_facts(runs: Runs) -> dict[str, dict[str, Any]]:
     return facts
 
 
-def shown_state_counts(runs: Runs) -> Counter[str]:
-    """How many runs every page calls each state (``shown_state``: relaunched attempts as such)."""
+def shown_states(runs: Runs) -> dict[str, str]:
+    """Run id to the state every page gives it (``shown_state``: relaunched attempts as such)."""
     relaunched = Relaunches(runs.records).restarted_by
-    return Counter(shown_state(state, run_id in relaunched) for run_id, state in runs.states.items())
+    return {run_id: shown_state(state, run_id in relaunched) for run_id, state in runs.states.items()}
+
+
+def shown_state_counts(runs: Runs) -> Counter[str]:
+    """How many runs every page calls each state (``shown_states``)."""
+    return Counter(shown_states(runs).values())
 
 
 def progress(runs: Runs, run_id: str, done: int | None) -> str:

@@ -7,12 +7,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rundocs.analyse.phases import PhaseReport, report_phase
-from rundocs.analyse.rules import Relaunches
-from rundocs.analyse.state import shown_state
 from rundocs.load.plans import Plan
 from rundocs.load.runs import Runs
 from rundocs.render.filters import cell, code_span, inline
-from rundocs.render.models import shown_state_counts
+from rundocs.render.models import shown_state_counts, shown_states
 
 _STATES = ("running", "stalled", "failed", "interrupted", "relaunched", "completed")
 
@@ -57,7 +55,7 @@ def make_status(runs: Runs, plans: dict[str, Plan], previous: Snapshot | None = 
         old_runs, old_plans, ref = previous
         status.since = ref
         status.new_runs = [_run_label(runs, run_id) for run_id in runs.records if run_id not in old_runs.records]
-        old_states = _shown_states(old_runs)
+        old_states = shown_states(old_runs)
         status.removed_runs = [
             f"{_run_label(old_runs, run_id)}: {old_states[run_id]}"
             for run_id in old_runs.records
@@ -121,12 +119,6 @@ def _line(report: PhaseReport) -> PhaseLine:
 def _run_label(runs: Runs, run_id: str) -> str:
     record = runs.records[run_id]
     return f"{record.name} ({record.phase})" if record.phase else record.name
-
-
-def _shown_states(runs: Runs) -> dict[str, str]:
-    """Run id to the state the pages give it (``shown_state``), as ``shown_state_counts`` counts them."""
-    relaunched = Relaunches(runs.records).restarted_by
-    return {run_id: shown_state(state, run_id in relaunched) for run_id, state in runs.states.items()}
 
 
 def _word(verdict: str | None) -> str:
