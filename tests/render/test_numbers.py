@@ -145,6 +145,8 @@ def test_a_comparison_shows_its_differences_in_the_column_format() -> None:
     assert format_differences([0.96936, 0.9805], [-0.011142, 8.2e-7]) == ["-0.01114", "+0.00000"]
     assert format_differences([3, 5], [2, None]) == ["+2", MISSING]
     assert format_column([0.9805], joined=[0.96936]) == ["0.98050"]  # a gate's baseline shares the observed format
+    best_and_final = [{"best": 0.96936, "final": 0.094708}, {"best": 0.9805, "final": 0.9805}]
+    assert FILTERS["column"](best_and_final, "best", joined=[("final",)]) == ["0.969360", "0.980500"]
 
 
 @given(st.floats(min_value=0, max_value=1e8))
