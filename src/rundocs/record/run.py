@@ -115,6 +115,7 @@ class Run:
         self._prefixes: dict[str, str] = {}  # metric name -> its JSON-encoded key and colon
         self._writer: RunWriter | None = None
         self._uploader: RunUploader | None = None
+        self._at_exit = False  # ended by Python's exit (see RunUploader.close)
         self._sink: RunWriter | None = None  # what log() writes to: None once the run has ended
         self._ended = False
         self._signal: str | None = None
@@ -345,7 +346,7 @@ class Run:
             if self._writer is not None:
                 self._writer.finish(self._record)
         if self._uploader is not None:
-            self._uploader.close()
+            self._uploader.close(at_exit=self._at_exit)
         exits.untrack(self)
 
     @property
@@ -447,6 +448,7 @@ class Run:
 
     def _end_at_exit(self, error: BaseException | None) -> None:
         """The program ends with this run open: ``error`` is why, if it failed."""
+        self._at_exit = True
         self.end(*_status_of(error))
 
     def _signalled(self, name: str, frame: FrameType | None) -> None:

@@ -13,11 +13,16 @@ or at its end, and the upload is tried again at the next heartbeat.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from rundocs.record.warn import WarnOnce
 from rundocs.store.sides import COPIED_FILES, FolderSide, StoreSide, Tag
 from rundocs.store.sync import copy_file
+
+T = TypeVar("T")
 
 
 class RunUploader:
@@ -53,11 +58,13 @@ class RunUploader:
         self._report()
         return ok
 
-    def close(self) -> bool:
+    def close(self, *, at_exit: bool = False) -> bool:
         """The final upload, after the run's last write: stops the background thread, uploads on
-        this thread and reports a failure; whether it succeeded."""
+        this thread and reports a failure; whether it succeeded. ``at_exit``: Python is exiting."""
         self._closed = True
         self._wanted.set()
+        if at_exit:
+            _resolve_on_the_loop()
         return self.flush()
 
     def _work(self) -> None:
@@ -99,3 +106,31 @@ class RunUploader:
                 f"{self._folder}, tried again at the next heartbeat and at the end "
                 f"(or copy it later: rundocs sync {self._folder.parent} {self.url})",
             )
+
+
+class _InlineExecutor(ThreadPoolExecutor):
+    """Runs each task at once, on the calling thread."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the waiting coroutine, as a pool would
+            future.set_exception(error)
+        return future
+
+
+def _resolve_on_the_loop() -> None:
+    """Let the last upload resolve host names while Python exits.
+
+    By the time ``atexit`` hooks run, Python refuses new work to thread pools, and asyncio
+    resolves a host name in one (``loop.run_in_executor``): the final PUT would fail with
+    "cannot schedule new futures after interpreter shutdown". fsspec's event loop is given an
+    executor that runs on the loop's own thread instead; the process is ending, so nothing else
+    waits on that loop.
+    """
+    try:
+        from fsspec.asyn import get_loop
+    except ImportError:
+        return
+    get_loop().set_default_executor(_InlineExecutor(max_workers=1))

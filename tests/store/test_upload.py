@@ -1,0 +1,133 @@
+"""Recording into a real S3 API: ``Run(dir="s3://...")`` in this process and in many killed or
+finished child processes, read back through ``load_runs``."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import s3fs
+
+import rundocs
+from rundocs.record.warn import RecordingWarning
+from tests.conftest import child_environment
+
+#: A training loop as a user writes it: the store comes from RUNDOCS_DIR; it prints each line's
+#: number once logged, so the test knows how far it got.
+LOOP = """
+import sys, time, rundocs
+lines, pause, heartbeat = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+with rundocs.Run(sys.argv[4], heartbeat_every=heartbeat) as run:
+    for step in range(lines):
+        run.log(step=step, loss=1.0 / (step + 1))
+        print(step + 1, flush=True)
+        time.sleep(pause)
+"""
+
+
+def start_loop(store: str, name: str, lines: int, pause: float, heartbeat: float) -> subprocess.Popen[str]:
+    env = {**child_environment(), "RUNDOCS_DIR": store}
+    command = [sys.executable, "-c", LOOP, str(lines), str(pause), str(heartbeat), name]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_run_is_visible_at_its_start_and_complete_at_its_end(store: str, staging: Path, tmp_path: Path) -> None:
+    run = rundocs.Run("live", dir=store, heartbeat_every=3600)
+    objects = s3fs.S3FileSystem()
+    deadline = time.monotonic() + 10
+    while not objects.exists(f"{store}/{run.id}/run.json") and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first upload runs in the background
+        objects.invalidate_cache()
+    assert rundocs.load_runs(store, cache_dir=tmp_path / "cache").records[run.id].status == "running"
+    for step in range(5):
+        run.log(step=step, loss=0.5)
+    run.end()
+
+    runs = rundocs.load_runs(store, cache_dir=tmp_path / "cache")
+    assert runs.records[run.id].status == "completed"
+    assert list(runs.history(run.id)["step"]) == [0, 1, 2, 3, 4]
+    assert run.folder is not None and run.folder.parent.parent == staging  # the staging copy stays
+
+
+def test_many_writer_processes_into_one_prefix(store: str, staging: Path, tmp_path: Path) -> None:
+    loops = [start_loop(store, f"worker{n}", lines=20, pause=0.0, heartbeat=0.0) for n in range(4)]
+    for loop in loops:
+        _, errors = loop.communicate(timeout=120)
+        assert (loop.returncode, errors) == (0, "")
+
+    runs = rundocs.load_runs(store, cache_dir=tmp_path / "cache", strict=True)
+    assert sorted(record.name for record in runs.records.values()) == [f"worker{n}" for n in range(4)]
+    assert {record.status for record in runs.records.values()} == {"completed"}
+    assert {len(runs.history(run_id)) for run_id in runs.records} == {20}
+
+
+def test_a_killed_writer_loses_at_most_about_one_heartbeat(store: str, staging: Path, tmp_path: Path) -> None:
+    pause, heartbeat = 0.02, 0.25  # about 12 lines a heartbeat
+    loop = start_loop(store, "killed", lines=10_000, pause=pause, heartbeat=heartbeat)
+    assert loop.stdout is not None
+    logged = 0
+    while logged < 100:
+        logged = int(loop.stdout.readline())
+    loop.send_signal(signal.SIGKILL)
+    loop.communicate(timeout=30)
+
+    runs = rundocs.load_runs(store, cache_dir=tmp_path / "cache", strict=True)  # strict: no torn line
+    (record,) = runs.records.values()
+    uploaded = len(runs.history(record.id))
+    assert record.status == "running"
+    # One interval, plus the upload that was on its way when the process died.
+    assert logged - 2 * heartbeat / pause <= uploaded <= logged
+
+
+@pytest.mark.usefixtures("fresh_store_clients")
+def test_a_missing_bucket_warns_once_and_training_goes_on(s3_env: str, staging: Path, tmp_path: Path) -> None:
+    with (
+        pytest.warns(RecordingWarning) as caught,
+        rundocs.Run("orphan", dir="s3://no-such-bucket/runs", heartbeat_every=0) as run,
+    ):
+        for step in range(50):
+            run.log(step=step, loss=1.0)
+        time.sleep(0.2)  # a background upload fails meanwhile
+        run.log(step=50, loss=1.0)
+
+    messages = [str(w.message) for w in caught if "upload" in str(w.message)]
+    assert len(messages) == 1
+    assert f"cannot upload run {run.id} to s3://no-such-bucket/runs: " in messages[0]
+    assert f"the run is kept in {run.folder}" in messages[0]
+    assert run.folder is not None and len((run.folder / "metrics.jsonl").read_text().splitlines()) == 51
+    assert rundocs.load_runs(run.folder.parent).records[run.id].status == "completed"
+
+
+#: A script that leaves its run open: Python's exit, or a signal, ends it.
+OPEN_RUN = """
+import sys, time, rundocs
+run = rundocs.Run("left-open", heartbeat_every=3600)
+for step in range(3):
+    run.log(step=step, loss=0.5)
+print("logged", flush=True)
+if sys.argv[1] == "wait":
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize(("how", "status"), [("exit", "completed"), ("sigterm", "interrupted")])
+def test_the_end_of_a_process_uploads_its_open_run(
+    store: str, s3_env: str, staging: Path, tmp_path: Path, how: str, status: str
+) -> None:
+    # A host name, not an address: the last upload must still resolve it while Python exits.
+    env = {**child_environment(), "RUNDOCS_DIR": store, "AWS_ENDPOINT_URL": s3_env.replace("127.0.0.1", "localhost")}
+    command = [sys.executable, "-c", OPEN_RUN, "wait" if how == "sigterm" else "exit"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None and child.stdout.readline() == "logged\n"
+        if how == "sigterm":
+            child.send_signal(signal.SIGTERM)
+        _, errors = child.communicate(timeout=60)
+    assert errors == ""
+
+    runs = rundocs.load_runs(store, cache_dir=tmp_path / "cache", strict=True)
+    (record,) = runs.records.values()
+    assert (record.status, len(runs.history(record.id))) == (status, 3)
