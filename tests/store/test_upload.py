@@ -131,3 +131,19 @@ def test_the_end_of_a_process_uploads_its_open_run(
     runs = rundocs.load_runs(store, cache_dir=tmp_path / "cache", strict=True)
     (record,) = runs.records.values()
     assert (record.status, len(runs.history(record.id))) == (status, 3)
+
+
+def test_optuna_trials_recorded_into_a_store(store: str, staging: Path, tmp_path: Path) -> None:
+    optuna = pytest.importorskip("optuna")  # the optuna extra, which CI installs
+    from rundocs.optuna import RundocsCallback
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    recorder = RundocsCallback(store, metric="x")
+    study = optuna.create_study(study_name="search")
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2, callbacks=[recorder])  # after each trial
+    study.optimize(recorder.track(lambda trial: trial.suggest_float("x", 0, 1)), n_trials=1)  # while it runs
+
+    runs = rundocs.load_runs(store, cache_dir=tmp_path / "cache", strict=True)
+    assert sorted(runs.records) == sorted(recorder.run_ids)
+    assert {record.sweep for record in runs.records.values()} == {"search"}
+    assert len(runs.records) == 3

@@ -19,7 +19,6 @@ from time import monotonic
 from types import FrameType, TracebackType
 from typing import Any
 
-from rundocs import env
 from rundocs.format.decode import MAX_COUNT
 from rundocs.format.schema import FORMAT, encode_float, load_schema, to_json_value
 from rundocs.record import exits, fields
@@ -27,7 +26,7 @@ from rundocs.record.environment import capture_environment, get_rank, make_run_i
 from rundocs.record.fields import DOUBLE_LIMIT
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
-from rundocs.store.locations import is_url, staging_folder
+from rundocs.store.locations import recording_folder
 from rundocs.store.upload import RunUploader
 
 #: The largest ``time`` a metrics line may hold (seconds since the start).
@@ -126,6 +125,8 @@ class Run:
         self.active = get_rank() == 0
         self.id: str | None = None
         self.folder: Path | None = None
+        #: The object store URL the run is uploaded to (``folder`` is then its staging copy); None for a folder.
+        self.store: str | None = None
         if not self.active:
             self._record: dict[str, Any] = {}
             return
@@ -138,9 +139,8 @@ class Run:
         def new_id() -> str:
             return fields.clean_id(make_run_id(), warn) or make_run_id(now).partition("_")[0]
 
-        location = dir if dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs")
-        store_url = str(location) if is_url(location) else None
-        root = staging_folder(store_url) if store_url is not None else Path(location)
+        root, store_url = recording_folder(dir)
+        self.store = store_url
         run_id = fields.clean_id(id, warn) or new_id()
         if resume and id is None:
             warn("resume-id", "resume=True needs a fixed id= (e.g. from SLURM_JOB_ID); recording a new run")

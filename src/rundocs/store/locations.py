@@ -68,6 +68,15 @@ def staging_folder(url: str) -> Path:
     return Path(base) / f"{_last_part(url)}-{location_key(url)}"
 
 
+def recording_folder(location: str | os.PathLike[str] | None) -> tuple[Path, str | None]:
+    """Where a recorder writes its runs (``Run(dir=...)``, ``$RUNDOCS_DIR``, else ``runs``): the
+    local folder, and the store URL its runs are uploaded to (the folder is then its staging folder)."""
+    location = location if location is not None else os.environ.get(env.RUNDOCS_DIR, "runs")
+    if is_url(location):
+        return staging_folder(str(location)), str(location)
+    return Path(location), None
+
+
 def _last_part(url: str) -> str:
     """The last part of a URL's path (``runs`` of ``s3://bucket/runs``), as a safe folder name."""
     name = url.rstrip("/").rpartition("/")[2]
