@@ -3,6 +3,7 @@ finished child processes, read back through ``load_runs``."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -147,3 +148,21 @@ def test_optuna_trials_recorded_into_a_store(store: str, staging: Path, tmp_path
     assert sorted(runs.records) == sorted(recorder.run_ids)
     assert {record.sweep for record in runs.records.values()} == {"search"}
     assert len(runs.records) == 3
+
+
+def test_a_requeued_job_resumes_its_run_from_the_store(store: str, staging: Path, tmp_path: Path) -> None:
+    with rundocs.Run(id="resnet-4242", dir=store) as first:
+        for step in range(3):
+            first.log(step=step, loss=1.0)
+    assert first.folder is not None
+    started = rundocs.load_runs(store, cache_dir=tmp_path / "cache").records["resnet-4242"].started_at
+    shutil.rmtree(first.folder)  # another machine: no staging copy
+
+    with rundocs.Run(id="resnet-4242", dir=store, resume=True) as second:
+        for step in range(3, 5):
+            second.log(step=step, loss=0.5)
+
+    runs = rundocs.load_runs(store, cache_dir=tmp_path / "cache", strict=True)
+    assert list(runs.records) == ["resnet-4242"]
+    assert list(runs.history("resnet-4242")["step"]) == [0, 1, 2, 3, 4]
+    assert runs.records["resnet-4242"].started_at == started

@@ -27,7 +27,7 @@ from rundocs.record.fields import DOUBLE_LIMIT
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
 from rundocs.store.locations import recording_folder
-from rundocs.store.upload import RunUploader
+from rundocs.store.upload import RunUploader, fetch_run
 
 #: The largest ``time`` a metrics line may hold (seconds since the start).
 TIME_LIMIT = float(load_schema("metrics")["properties"]["time"]["maximum"])
@@ -144,6 +144,8 @@ class Run:
         run_id = fields.clean_id(id, warn) or new_id()
         if resume and id is None:
             warn("resume-id", "resume=True needs a fixed id= (e.g. from SLURM_JOB_ID); recording a new run")
+        if resume and id is not None and store_url is not None and not os.path.lexists(root / run_id):
+            fetch_run(store_url, root / run_id, warn)  # requeued onto a machine without its staging copy
         previous = _resumable(root / run_id, warn) if resume and id is not None else None
         folder = root / run_id if previous is not None else create_run_folder(root, run_id, new_id, warn)
         if folder is not None:

@@ -108,6 +108,22 @@ class RunUploader:
             )
 
 
+def fetch_run(url: str, folder: Path, warn: WarnOnce) -> None:
+    """Copy the run ``folder.name`` from the store ``url`` into ``folder``, to be resumed there;
+    nothing when the store has no such run, a warning when it cannot be read."""
+    try:
+        store, local = StoreSide(url), FolderSide(folder.parent)
+        for name in COPIED_FILES:
+            key = f"{folder.name}/{name}"
+            try:
+                data = store.read(key)
+            except FileNotFoundError:
+                continue
+            local.write(key, data)
+    except Exception as error:  # each store package raises its own types; the run starts anew instead
+        warn("resume-fetch", f"cannot fetch run {folder.name} from {url} to resume it: {type(error).__name__}: {error}")
+
+
 class _InlineExecutor(ThreadPoolExecutor):
     """Runs each task at once, on the calling thread."""
 
