@@ -120,3 +120,14 @@ def test_sync_down_is_incremental_and_deletes_only_when_asked(store: str, tmp_pa
 def test_a_missing_bucket_is_one_error(s3_env: str, tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"^cannot list s3://no-such-bucket/runs: FileNotFoundError: .*bucket"):
         rundocs.load_runs("s3://no-such-bucket/runs", cache_dir=tmp_path)
+
+
+def test_a_file_url_reads_as_a_store(tmp_path: Path) -> None:
+    write_run(tmp_path / "shared" / "runs", "a", ROWS)
+    url = (tmp_path / "shared" / "runs").as_uri()
+
+    runs = rundocs.load_runs(url, cache_dir=tmp_path / "cache", strict=True)
+
+    assert list(runs.records) == ["a"]
+    assert runs.root != tmp_path / "shared" / "runs"  # read from the mirror
+    assert rundocs.load_runs(f"{url}/missing", cache_dir=tmp_path / "cache").records == {}

@@ -134,7 +134,7 @@ def load_runs(
         StoreError: When a store cannot be listed (no bucket, no credentials).
     """
     if is_url(path):
-        return _load_store(str(path), strict, stalled_after, now, Path(cache_dir or DEFAULT_CACHE))
+        return _load_store(str(path), strict, stalled_after, now, cache_dir)
     root = Path(path)
     names, folder_problems = run_folder_names(root)
     if cache_dir is not None:
@@ -163,12 +163,15 @@ def load_runs(
     return Runs(records, runs, metrics, problems, root, signatures, now, unreadable)
 
 
-def _load_store(url: str, strict: bool, stalled_after: timedelta, now: datetime | None, cache: Path) -> Runs:
-    """``load_runs`` of a store: its mirror read as a folder, problems named by URL."""
+def _load_store(
+    url: str, strict: bool, stalled_after: timedelta, now: datetime | None, cache_dir: str | os.PathLike[str] | None
+) -> Runs:
+    """``load_runs`` of a store: its mirror (in ``cache_dir``, else ``.rundocs-cache``) read as a
+    folder, problems named by URL."""
     from rundocs.store.sync import mirror_store
 
-    folder, report = mirror_store(url, cache)
-    runs = load_runs(folder, stalled_after=stalled_after, now=now, cache_dir=cache)
+    folder, report = mirror_store(url, Path(cache_dir or DEFAULT_CACHE))
+    runs = load_runs(folder, stalled_after=stalled_after, now=now, cache_dir=cache_dir)
     mirrored = str(folder)
     for index, problem in enumerate(runs.problems):
         if problem.path == mirrored or problem.path.startswith(mirrored + os.sep):
