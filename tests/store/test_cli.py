@@ -74,3 +74,15 @@ def test_sync_both_ways(store: str, tmp_dir: Path) -> None:
 
     assert (tmp_dir / "copy" / "a" / "metrics.jsonl").read_bytes() == metrics.read_bytes().rpartition(b"\n")[0] + b"\n"
     assert load_runs(tmp_dir / "copy", strict=True).records["a"].id == "a"
+
+
+def test_import_writes_into_a_store(store: str, tmp_dir: Path) -> None:
+    (tmp_dir / "exp1.csv").write_text("step,loss\n0,2.0\n100,1.0\n")
+    write_run(tmp_dir / "up", "already-there", ROWS)
+    s3fs.S3FileSystem().put(f"{tmp_dir / 'up'}/", store.removeprefix("s3://"), recursive=True)
+
+    done = rundocs("import", "csv", "exp1.csv", "--runs", store, cwd=tmp_dir)
+
+    assert done.returncode == 0, done.stderr
+    runs = load_runs(store, cache_dir=tmp_dir / "check", strict=True)
+    assert sorted(record.name for record in runs.records.values()) == ["already-there", "exp1"]

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
 import s3fs
 
 import rundocs
-from rundocs.exceptions import StoreError
+from rundocs.exceptions import MissingDependencyError, StoreError
 from rundocs.store.sync import mirror_store, sync_locations
 from tests.helpers import write_run
 
@@ -131,3 +133,12 @@ def test_a_file_url_reads_as_a_store(tmp_path: Path) -> None:
     assert list(runs.records) == ["a"]
     assert runs.root != tmp_path / "shared" / "runs"  # read from the mirror
     assert rundocs.load_runs(f"{url}/missing", cache_dir=tmp_path / "cache").records == {}
+
+
+def test_a_store_without_its_package_names_the_extra(tmp_path: Path) -> None:
+    if importlib.util.find_spec("gcsfs") is not None:
+        pytest.skip("gcsfs is installed")
+    with pytest.raises(MissingDependencyError, match=re.escape("is not installed: pip install 'rundocs[gcs]'")):
+        rundocs.load_runs("gs://bucket/runs", cache_dir=tmp_path)
+    with pytest.raises(StoreError, match=r"^cannot open nosuch://bucket/runs: ValueError: Protocol not known: nosuch$"):
+        rundocs.load_runs("nosuch://bucket/runs", cache_dir=tmp_path)

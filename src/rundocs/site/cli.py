@@ -384,12 +384,14 @@ def import_() -> None:
     help="sqlite:///path.db, journal:///path.log, another SQLAlchemy URL, or the path of a SQLite or journal file.",
 )
 @click.option("--study", required=True, help="Name of the study.")
-@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
-def import_optuna(storage: str, study: str, runs_dir: Path) -> None:
+@_RUNS_OPTION
+def import_optuna(storage: str, study: str, runs_dir: Path | str) -> None:
     """Write every trial of an Optuna study as a run folder; importing again updates them."""
     from rundocs.optuna import import_command  # without optuna: "Error: optuna is not installed: ..."
+    from rundocs.store.sync import local_runs
 
-    click.echo(import_command(storage, study, runs_dir))
+    with local_runs(runs_dir, Path(".rundocs-cache")) as folder:
+        click.echo(import_command(storage, study, folder))
 
 
 def _import_command(source: str, help_text: str) -> None:
@@ -397,22 +399,24 @@ def _import_command(source: str, help_text: str) -> None:
 
     @import_.command(name=source, help=help_text + " Importing again updates the runs that changed.")
     @click.argument("location")
-    @click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+    @_RUNS_OPTION
     @click.option("--phase", default=None, help="Phase of the runs the source does not place in one.")
     @click.option("--sweep", default=None, help="Sweep of the runs the source does not place in one.")
     @click.option("--metric", default=None, help="The metric that ranks the runs (with --goal).")
     @click.option("--goal", type=click.Choice(["min", "max"]), default=None, help="Which way --metric is better.")
     def command(
-        location: str, runs_dir: Path, phase: str | None, sweep: str | None, metric: str | None, goal: str | None
+        location: str, runs_dir: Path | str, phase: str | None, sweep: str | None, metric: str | None, goal: str | None
     ) -> None:
         from rundocs.importers.sources import import_source
         from rundocs.importers.store import ImportOptions
+        from rundocs.store.sync import local_runs
 
         try:
             options = ImportOptions(phase=phase, sweep=sweep, metric=metric, goal=goal)
         except ValueError as error:
             raise click.UsageError(str(error)) from error
-        report = import_source(source, location, runs_dir, options)
+        with local_runs(runs_dir, Path(".rundocs-cache")) as folder:  # a store: its mirror, uploaded after
+            report = import_source(source, location, folder, options)
         for line in report.lines():
             click.echo(line)
         if report.unmapped:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rundocs import env
-from rundocs.exceptions import MissingDependencyError
+from rundocs.exceptions import MissingDependencyError, StoreError
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -38,6 +38,7 @@ def open_store(url: str) -> tuple[AbstractFileSystem, str]:
 
     Raises:
         MissingDependencyError: When fsspec or the store's package is not installed.
+        StoreError: When the URL names no store fsspec knows, or its file system cannot start.
     """
     scheme = url.partition("://")[0].lower()
     extra = _EXTRAS.get(scheme, "s3")
@@ -49,7 +50,15 @@ def open_store(url: str) -> tuple[AbstractFileSystem, str]:
         fs, path = url_to_fs(url)
     except ImportError as error:  # fsspec names the missing package in its message
         raise MissingDependencyError(error.name or f"the package for {scheme}://", extra) from error
+    except (ValueError, OSError) as error:  # an unknown scheme, a store that cannot start (hdfs without Java)
+        raise StoreError(url, "open", describe_error(error)) from error
     return fs, str(path).rstrip("/")
+
+
+def describe_error(error: BaseException) -> str:
+    """An error of a store as one line of at most about 300 characters: its type and message."""
+    text = " ".join(str(error).split()) or "no message"
+    return f"{type(error).__name__}: {text if len(text) <= 300 else text[:300] + '...'}"
 
 
 def location_key(*locations: str | os.PathLike[str]) -> str:

@@ -25,7 +25,7 @@ from rundocs.format.decode import RUN_ID_RULE, is_run_id
 from rundocs.format.schema import METRICS_FILE, NOTES_FILE, RUN_FILE
 from rundocs.load.problems import Problem
 from rundocs.safe_files import MAX_METRICS_BYTES, MAX_NOTES_BYTES, MAX_RUN_BYTES, read_input
-from rundocs.store.locations import open_store
+from rundocs.store.locations import describe_error, open_store
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -157,7 +157,7 @@ class StoreSide:
         try:
             found = self.fs.find(self.prefix, detail=True)
         except Exception as error:  # each store package raises its own types (botocore's NoCredentialsError)
-            raise StoreError(self.name, "list", _reason(error)) from error
+            raise StoreError(self.name, "list", describe_error(error)) from error
         entries, problems = {}, []
         start = len(self.prefix) + 1
         for path, info in sorted(found.items()):
@@ -194,9 +194,3 @@ def _version(info: dict[str, object]) -> str:
         if info.get(field) is not None:
             return str(info[field])
     return ""
-
-
-def _reason(error: BaseException) -> str:
-    """An error as one line: its type and message."""
-    text = " ".join(str(error).split()) or "no message"
-    return f"{type(error).__name__}: {text}"

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rundocs.atomic import replace_file
+from rundocs.exceptions import StoreError
 from rundocs.load.problems import Problem
-from rundocs.store.locations import location_key, mirror_folder
+from rundocs.store.locations import describe_error, location_key, mirror_folder
 from rundocs.store.sides import FolderSide, Side, StoreSide, Tag, open_side
 
 logger = logging.getLogger(__name__)
@@ -95,12 +98,38 @@ def mirror_store(url: str, cache: Path) -> tuple[Path, SyncReport]:
     return folder, report
 
 
+@contextmanager
+def local_runs(location: Path | str, cache: Path) -> Iterator[Path]:
+    """A folder to write runs into for ``location`` (``rundocs import --runs``): the folder
+    itself, or for a store its mirror, brought up to date first; the files the block changed
+    are uploaded when it ends.
+
+    Raises:
+        StoreError: When the store cannot be listed, or a changed file not uploaded.
+    """
+    if not isinstance(location, str):
+        yield location
+        return
+    folder, _ = mirror_store(location, cache)
+    local, store = FolderSide(folder), StoreSide(location)
+    before, _ = local.list()
+    yield folder
+    after, _ = local.list()
+    changed = [key for key, tag in sorted(after.items()) if before.get(key) != tag]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        errors = pool.map(lambda key: copy_file(local, store, key), changed)
+        failed = [(key, error) for key, error in zip(changed, errors, strict=True) if error]
+    if failed:
+        key, error = failed[0]
+        raise StoreError(location, "upload to", f"{len(failed)} of {len(changed)} files not uploaded; {key}: {error}")
+
+
 def copy_file(source: Side, target: Side, key: str) -> str | None:
     """Copy one file; None when done, else why not (one line)."""
     try:
         target.write(key, source.read(key))
     except Exception as error:  # each store package raises its own types; one file must not stop the rest
-        return _one_line(error)
+        return describe_error(error)
     return None
 
 
@@ -108,12 +137,8 @@ def _delete(target: Side, key: str) -> str | None:
     try:
         target.delete(key)
     except Exception as error:  # as in copy_file
-        return _one_line(error)
+        return describe_error(error)
     return None
-
-
-def _one_line(error: BaseException) -> str:
-    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def _read_manifest(path: Path | None, source: str, target: str) -> dict[str, Tag]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rundocs.record.warn import WarnOnce
+from rundocs.store.locations import describe_error
 from rundocs.store.sides import COPIED_FILES, FolderSide, StoreSide, Tag
 from rundocs.store.sync import copy_file
 
@@ -93,7 +94,7 @@ class RunUploader:
                         return False
                     self._uploaded[key] = tag
             except Exception as error:  # opening the store (a missing package): reported as any failure
-                self._failure = f"{type(error).__name__}: {error}"
+                self._failure = describe_error(error)
                 return False
             return True
 
@@ -121,7 +122,7 @@ def fetch_run(url: str, folder: Path, warn: WarnOnce) -> None:
                 continue
             local.write(key, data)
     except Exception as error:  # each store package raises its own types; the run starts anew instead
-        warn("resume-fetch", f"cannot fetch run {folder.name} from {url} to resume it: {type(error).__name__}: {error}")
+        warn("resume-fetch", f"cannot fetch run {folder.name} from {url} to resume it: {describe_error(error)}")
 
 
 class _InlineExecutor(ThreadPoolExecutor):
