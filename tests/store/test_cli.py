@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 import s3fs
+from click.testing import CliRunner
 
 from rundocs import load_runs
+from rundocs.site.cli import cli
 from tests.conftest import child_environment
 from tests.helpers import write_run
 
@@ -86,3 +88,16 @@ def test_import_writes_into_a_store(store: str, tmp_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     runs = load_runs(store, cache_dir=tmp_dir / "check", strict=True)
     assert sorted(record.name for record in runs.records.values()) == ["already-there", "exp1"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["serve", "--runs", "s3://bucket/runs"], "serve watches a local runs folder"),
+        (["status", "--runs", "s3://bucket/runs", "--since", "HEAD"], "--since compares runs committed to git"),
+    ],
+)
+def test_commands_that_need_a_folder_refuse_a_url(tmp_dir: Path, arguments: list[str], message: str) -> None:
+    done = CliRunner().invoke(cli, arguments)
+    assert done.exit_code == 2
+    assert message in done.output

@@ -290,13 +290,13 @@ def status(runs_dir: Path | str, plans_dir: Path, output: str, since: str | None
     from rundocs.site.generate import reproducible_now
     from rundocs.site.git_snapshot import unpack_at_ref
 
+    if since is not None and isinstance(runs_dir, str):
+        raise click.UsageError("--since compares runs committed to git; a store has none")
     runs = load_runs(runs_dir, now=reproducible_now())
     plans, _ = load_plans(plans_dir)
     with tempfile.TemporaryDirectory(prefix="rundocs-since-") as scratch:
         previous = None
         if since is not None:
-            if isinstance(runs_dir, str):
-                raise click.UsageError("--since compares runs committed to git; a store has none")
             (old_runs_dir, old_plans_dir), committed = unpack_at_ref(since, [runs_dir, plans_dir], Path(scratch))
             previous = (load_runs(old_runs_dir, now=committed), load_plans(old_plans_dir)[0], since)
         summary = make_status(runs, plans, previous)
