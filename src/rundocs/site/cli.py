@@ -297,7 +297,7 @@ def status(runs_dir: Path | str, plans_dir: Path, output: str, since: str | None
     with tempfile.TemporaryDirectory(prefix="rundocs-since-") as scratch:
         previous = None
         if since is not None:
-            (old_runs_dir, old_plans_dir), committed = unpack_at_ref(since, [runs_dir, plans_dir], Path(scratch))
+            (old_runs_dir, old_plans_dir), committed = unpack_at_ref(since, [Path(runs_dir), plans_dir], Path(scratch))
             previous = (load_runs(old_runs_dir, now=committed), load_plans(old_plans_dir)[0], since)
         summary = make_status(runs, plans, previous)
     if output == "json":
