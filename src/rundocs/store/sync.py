@@ -67,6 +67,8 @@ def sync(
             if error is None:
                 report.copied.append(key)
                 known[key] = wanted[key]
+            elif error is GONE:
+                known.pop(key, None)
             else:
                 report.problems.append(Problem(f"{source.name}/{key}", None, f"not copied to {target.name}: {error}"))
                 known.pop(key, None)
@@ -118,17 +120,28 @@ def local_runs(location: Path | str, cache: Path) -> Iterator[Path]:
     changed = [key for key, tag in sorted(after.items()) if before.get(key) != tag]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         errors = pool.map(lambda key: copy_file(local, store, key), changed)
-        failed = [(key, error) for key, error in zip(changed, errors, strict=True) if error]
+        failed = [(key, error) for key, error in zip(changed, errors, strict=True) if error not in (None, GONE)]
     if failed:
         key, error = failed[0]
         raise StoreError(location, "upload to", f"{len(failed)} of {len(changed)} files not uploaded; {key}: {error}")
 
 
+#: What ``copy_file`` returns for a file the source no longer has (removed or being replaced
+#: since it was listed): not an error; the next sync sees what is there then.
+GONE = "gone since listed"
+
+
 def copy_file(source: Side, target: Side, key: str) -> str | None:
-    """Copy one file; None when done, else why not (one line)."""
+    """Copy one file; None when done, ``GONE``, else why not (one line)."""
     try:
-        target.write(key, source.read(key))
+        data = source.read(key)
+    except FileNotFoundError:
+        return GONE
     except Exception as error:  # each store package raises its own types; one file must not stop the rest
+        return describe_error(error)
+    try:
+        target.write(key, data)
+    except Exception as error:  # as above
         return describe_error(error)
     return None
 

@@ -18,10 +18,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rundocs.format.schema import RUN_FILE
 from rundocs.record.warn import WarnOnce
 from rundocs.store.locations import describe_error
 from rundocs.store.sides import COPIED_FILES, FolderSide, StoreSide, Tag
-from rundocs.store.sync import copy_file
+from rundocs.store.sync import GONE, copy_file
 
 T = TypeVar("T")
 
@@ -77,10 +78,13 @@ class RunUploader:
             self._upload()
 
     def _upload(self) -> bool:
-        """Put every file that changed since its last upload: metrics before the record, so a
-        record that says the run ended never lands before its last lines."""
+        """Put every file that changed since its last upload: the metrics before the record, so a
+        record that says the run ended never lands before its last lines; but the record first
+        while the store has none, so readers never meet a run folder without one."""
         with self._lock:
-            keys = [f"{self._folder.name}/{name}" for name in reversed(COPIED_FILES)]
+            record = f"{self._folder.name}/{RUN_FILE}"
+            names = COPIED_FILES if record not in self._uploaded else reversed(COPIED_FILES)
+            keys = [f"{self._folder.name}/{name}" for name in names]
             try:
                 if self._store is None:
                     self._store = StoreSide(self.url)
@@ -89,6 +93,8 @@ class RunUploader:
                     if tag is None or self._uploaded.get(key) == tag:
                         continue
                     error = copy_file(self._local, self._store, key)
+                    if error is GONE:  # removed from the staging folder meanwhile: nothing to publish
+                        continue
                     if error is not None:
                         self._failure = error
                         return False
