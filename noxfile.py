@@ -12,7 +12,16 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", ".ci/constraints.txt")
-TEST_GROUP = ("pytest>=8", "hypothesis>=6.100", "playwright>=1.45", "zensical", "omegaconf>=2.3", "pydantic>=2")
+TEST_GROUP = (
+    "pytest>=8",
+    "hypothesis>=6.100",
+    "playwright>=1.45",
+    "zensical",
+    "omegaconf>=2.3",
+    "pydantic>=2",
+    "s3fs>=2024.2",  # the object store tests (tests/store) run against moto's S3 server on localhost
+    "moto[server]>=5",
+)
 #: The package with every extra the integration tests drive (real frameworks and trackers, CPU
 #: torch through the constraints); DVCLive has no extra (its reader needs nothing) but writes the test logs.
 WITH_INTEGRATIONS = (".[torch,optuna,lightning,transformers,keras,tensorboard,mlflow,wandb]", "dvclive")

@@ -25,3 +25,7 @@ SLURM_ARRAY_TASK_ID = "SLURM_ARRAY_TASK_ID"
 
 #: Reproducible builds: "now" for derived state and dates, in seconds since the epoch.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+
+#: Folder where a run written to an object store (``RUNDOCS_DIR=s3://...``) is staged before
+#: each upload; default ``$XDG_CACHE_HOME/rundocs/staging`` (``~/.cache/rundocs/staging``).
+RUNDOCS_STAGING = "RUNDOCS_STAGING"

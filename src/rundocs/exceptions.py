@@ -5,6 +5,7 @@
      ├── CheckpointError         rundocs.torch: a checkpoint refused on load (lists every mismatch)
      ├── MissingDependencyError  an optional extra (torch, ...) is needed but not installed
      ├── SettingError            a setting (environment variable, option) with a value rundocs cannot use
+     ├── StoreError              store: an object store that cannot be listed or written (no bucket, no credentials)
      └── WriteError              build: a file under docs/ refused (not rundocs's own) or not writable
 
 Recording code (``rundocs.Run``) never raises these into a training loop: it warns instead.
@@ -61,6 +62,19 @@ class MissingDependencyError(RundocsError):
 
 class SettingError(RundocsError):
     """A setting rundocs reads (an environment variable, an option) has a value it cannot use."""
+
+
+class StoreError(RundocsError):
+    """An object store (``s3://``, ``gs://``...) that cannot be read or written as a whole: the
+    bucket is missing, the credentials are, the endpoint does not answer.
+
+    ``url`` is the location as the user gave it; ``reason`` is the store's own message.
+    """
+
+    def __init__(self, url: str, action: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot {action} {url}: {reason}")
 
 
 class WriteError(RundocsError):

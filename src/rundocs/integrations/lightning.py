@@ -39,10 +39,10 @@ except ImportError:  # pragma: no cover - only the package under its older name 
 
         raise MissingDependencyError("lightning", "lightning") from error
 
-from rundocs import env
 from rundocs.integrations.recorder import Recorder, as_settings
 from rundocs.record.environment import make_run_id
 from rundocs.record.run import Run
+from rundocs.store.locations import recording_folder
 from rundocs.torch import _sha256
 
 __all__ = ["RundocsLogger"]
@@ -93,10 +93,10 @@ class RundocsLogger(Logger):
         **options: Any,
     ) -> None:
         super().__init__()
-        self._root = Path(dir if dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs"))
+        self._root, store_url = recording_folder(dir)  # a store's runs: their staging folder here
         # Known before the run starts: ModelCheckpoint asks for the folder when it is set up.
         self._id: str = id or make_run_id()
-        arguments = {"name": name, "phase": phase, "sweep": sweep, "tags": tags, "dir": self._root}
+        arguments = {"name": name, "phase": phase, "sweep": sweep, "tags": tags, "dir": store_url or self._root}
         self._recorder = Recorder(config, epochs, {**arguments, **options})
         self._trainer: Trainer | None = None
         # The run's ModelCheckpoints, the epoch each file was saved in, and what is recorded of it:

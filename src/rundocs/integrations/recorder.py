@@ -79,7 +79,7 @@ class Recorder:
         run = self.run
         if run is None or self._open or run.status != "completed" or run.folder is None:
             return self.live
-        arguments = {**self._arguments, "id": run.id, "dir": run.folder.parent, "resume": True}
+        arguments = {**self._arguments, "id": run.id, "dir": run.store or run.folder.parent, "resume": True}
         self.run = Run(**arguments)
         self._track()
         return self.run

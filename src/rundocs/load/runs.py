@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,10 +23,14 @@ from rundocs.load.metrics import ParsedMetrics
 from rundocs.load.problems import Problem
 from rundocs.load.records import RunRecord, Unreadable, peek_unreadable
 from rundocs.safe_files import SYMLINK_REFUSED, trust_symlinks
+from rundocs.store.locations import is_url
 
 #: Rewriting the disk cache costs about as much as re-reading this many changed folders, so a
 #: build that re-read fewer (of a large folder) leaves the cache as it is; they are re-read next time.
 _RESAVE_AFTER = 20
+
+#: Where a store's mirror goes when ``load_runs`` is given no cache folder.
+DEFAULT_CACHE = ".rundocs-cache"
 
 #: A running run silent for longer than this (and than 3 of its usual gaps) is stalled.
 DEFAULT_STALLED_AFTER = timedelta(minutes=10)
@@ -114,17 +119,24 @@ def load_runs(
     reload costs a ``stat`` per file plus the folders that changed.
 
     Args:
-        path: The runs folder. A missing folder is an empty result, not an error.
+        path: The runs folder, or an fsspec URL (``s3://bucket/project/runs``): the store is
+            mirrored into ``cache_dir`` (fetching only objects that changed) and the mirror read
+            as a folder; problems then name the objects by URL. A missing folder or prefix is an
+            empty result, not an error.
         strict: Raise ``RunFormatError`` listing every problem instead of skipping.
         stalled_after: Minimum silence before a running run reads as stalled.
         now: The moment states are judged at; defaults to the current time.
-        cache_dir: Also keep parsed runs in this folder, for the next process.
+        cache_dir: Also keep parsed runs in this folder, for the next process (for a URL,
+            ``.rundocs-cache`` when not given).
 
     Raises:
         RunFormatError: In strict mode, when any problem was found.
+        StoreError: When a store cannot be listed (no bucket, no credentials).
     """
+    if is_url(path):
+        return _load_store(str(path), strict, stalled_after, now, cache_dir)
     root = Path(path)
-    names, folder_problems = _run_folder_names(root)
+    names, folder_problems = run_folder_names(root)
     if cache_dir is not None:
         fill_memo_from_disk(Path(cache_dir), root)
     forget(root, names)
@@ -151,13 +163,33 @@ def load_runs(
     return Runs(records, runs, metrics, problems, root, signatures, now, unreadable)
 
 
+def _load_store(
+    url: str, strict: bool, stalled_after: timedelta, now: datetime | None, cache_dir: str | os.PathLike[str] | None
+) -> Runs:
+    """``load_runs`` of a store: its mirror (in ``cache_dir``, else ``.rundocs-cache``) read as a
+    folder, problems named by URL."""
+    from rundocs.store.sync import mirror_store
+
+    folder, report = mirror_store(url, Path(cache_dir or DEFAULT_CACHE))
+    runs = load_runs(folder, stalled_after=stalled_after, now=now, cache_dir=cache_dir)
+    mirrored = str(folder)
+    for index, problem in enumerate(runs.problems):
+        if problem.path == mirrored or problem.path.startswith(mirrored + os.sep):
+            shown = url.rstrip("/") + Path(problem.path[len(mirrored) :]).as_posix()
+            runs.problems[index] = dataclasses.replace(problem, path=shown)
+    runs.problems = sorted([*report.problems, *runs.problems])
+    if strict and runs.problems:
+        raise RunFormatError(runs.problems)
+    return runs
+
+
 def _start_order(item: ParsedRun) -> tuple[datetime, str]:
     """Ids sort by start second; runs started in the same second sort by their start time."""
     assert item.record is not None
     return (item.record.started_at, item.record.id)
 
 
-def _run_folder_names(root: Path) -> tuple[list[str], list[Problem]]:
+def run_folder_names(root: Path) -> tuple[list[str], list[Problem]]:
     """Names of the run folders in ``root``, sorted, and a problem for each folder left out that
     is not hidden (hidden ones are caches and temp): a name that is not a run id, a symlink
     (unless ``trust_symlinks()``), or all of ``root`` when it is a symlink itself."""

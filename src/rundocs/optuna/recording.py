@@ -5,19 +5,19 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 import optuna
 from optuna.trial import FrozenTrial
 
-from rundocs import env
 from rundocs.optuna.trials import FINISHED, StepName, TrialLayout, check_values, trial_name, trial_record, utc
 from rundocs.record.current import trial_run
 from rundocs.record.environment import capture_environment, get_rank, make_run_id
 from rundocs.record.run import Run
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
+from rundocs.store.locations import recording_folder
+from rundocs.store.upload import RunUploader
 
 _T = TypeVar("_T")
 
@@ -112,7 +112,7 @@ class RundocsCallback:
         if trial.state not in FINISHED or trial.datetime_start is None or get_rank() != 0:
             return
         warn = WarnOnce()
-        root = Path(self.dir if self.dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs"))
+        root, store_url = recording_folder(self.dir)
         folder = create_run_folder(root, make_run_id(utc(trial.datetime_start)), make_run_id, warn)
         if folder is None:
             return
@@ -123,6 +123,8 @@ class RundocsCallback:
         for line in lines:
             writer.append_metrics(line)
         writer.finish(record)
+        if store_url is not None:
+            RunUploader(store_url, folder, warn).close()
         self.run_ids.append(folder.name)
 
 

@@ -30,7 +30,7 @@ FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHU
 def record_command(
     command: Sequence[str],
     *,
-    runs_dir: Path,
+    runs_dir: Path | str,
     name: str | None = None,
     phase: str | None = None,
     sweep: str | None = None,

@@ -19,7 +19,6 @@ from time import monotonic
 from types import FrameType, TracebackType
 from typing import Any
 
-from rundocs import env
 from rundocs.format.decode import MAX_COUNT
 from rundocs.format.schema import FORMAT, encode_float, load_schema, to_json_value
 from rundocs.record import exits, fields
@@ -27,6 +26,8 @@ from rundocs.record.environment import capture_environment, get_rank, make_run_i
 from rundocs.record.fields import DOUBLE_LIMIT
 from rundocs.record.warn import WarnOnce
 from rundocs.record.writer import RunWriter, create_run_folder
+from rundocs.store.locations import recording_folder
+from rundocs.store.upload import RunUploader, fetch_run
 
 #: The largest ``time`` a metrics line may hold (seconds since the start).
 TIME_LIMIT = float(load_schema("metrics")["properties"]["time"]["maximum"])
@@ -70,7 +71,10 @@ class Run:
             the same planned runs again gives ``Run.id_for(phase, name)``, the same each time.
             A folder of that name already there is never written into (unless ``resume``): the
             run then gets a new id, with a warning.
-        dir: Runs folder; defaults to ``$RUNDOCS_DIR`` or ``runs``.
+        dir: Runs folder, or an fsspec URL (``s3://bucket/project/runs``); defaults to
+            ``$RUNDOCS_DIR`` or ``runs``. For a URL the run is written to a local staging folder
+            (``folder``; ``$RUNDOCS_STAGING``) and uploaded in the background at each heartbeat,
+            and at its end, without ever waiting in ``log`` (``rundocs.store.upload``).
         heartbeat_every: Seconds between refreshes of ``updated_at`` (and fsyncs of the
             metrics) while the run logs.
         resume: Continue the run folder ``<dir>/<id>`` if it holds a readable run (a job
@@ -109,6 +113,8 @@ class Run:
         self._lock = threading.RLock()  # the record and its writes; reentrant for signal handlers
         self._prefixes: dict[str, str] = {}  # metric name -> its JSON-encoded key and colon
         self._writer: RunWriter | None = None
+        self._uploader: RunUploader | None = None
+        self._at_exit = False  # ended by Python's exit (see RunUploader.close)
         self._sink: RunWriter | None = None  # what log() writes to: None once the run has ended
         self._ended = False
         self._signal: str | None = None
@@ -119,6 +125,8 @@ class Run:
         self.active = get_rank() == 0
         self.id: str | None = None
         self.folder: Path | None = None
+        #: The object store URL the run is uploaded to (``folder`` is then its staging copy); None for a folder.
+        self.store: str | None = None
         if not self.active:
             self._record: dict[str, Any] = {}
             return
@@ -131,15 +139,20 @@ class Run:
         def new_id() -> str:
             return fields.clean_id(make_run_id(), warn) or make_run_id(now).partition("_")[0]
 
-        root = Path(dir if dir is not None else os.environ.get(env.RUNDOCS_DIR, "runs"))
+        root, store_url = recording_folder(dir)
+        self.store = store_url
         run_id = fields.clean_id(id, warn) or new_id()
         if resume and id is None:
             warn("resume-id", "resume=True needs a fixed id= (e.g. from SLURM_JOB_ID); recording a new run")
+        if resume and id is not None and store_url is not None and not os.path.lexists(root / run_id):
+            fetch_run(store_url, root / run_id, warn)  # requeued onto a machine without its staging copy
         previous = _resumable(root / run_id, warn) if resume and id is not None else None
         folder = root / run_id if previous is not None else create_run_folder(root, run_id, new_id, warn)
         if folder is not None:
             self.folder = folder
             self._writer = self._sink = RunWriter(folder, warn, self._lock)
+            if store_url is not None:  # the folder is a staging copy, published at heartbeats and at the end
+                self._uploader = RunUploader(store_url, folder, WarnOnce())
         self.id = folder.name if folder is not None else run_id
         given = {
             "format": FORMAT,
@@ -173,6 +186,8 @@ class Run:
             self._t0 -= max(0.0, (now - origin).total_seconds())
         self._record = given
         self._write_record()
+        if self._uploader is not None:
+            self._uploader.request()
         exits.track(self)
 
     @staticmethod
@@ -332,6 +347,8 @@ class Run:
             self._record["ended_at"] = self._record["updated_at"] = _iso(moment or _now())
             if self._writer is not None:
                 self._writer.finish(self._record)
+        if self._uploader is not None:
+            self._uploader.close(at_exit=self._at_exit)
         exits.untrack(self)
 
     @property
@@ -399,6 +416,8 @@ class Run:
         sink.sync()
         with self._lock:
             self._write_record()
+        if self._uploader is not None:
+            self._uploader.request()
 
     def _write_record(self) -> None:
         if self._writer is None:
@@ -431,6 +450,7 @@ class Run:
 
     def _end_at_exit(self, error: BaseException | None) -> None:
         """The program ends with this run open: ``error`` is why, if it failed."""
+        self._at_exit = True
         self.end(*_status_of(error))
 
     def _signalled(self, name: str, frame: FrameType | None) -> None:
@@ -446,6 +466,8 @@ class Run:
         with self._lock:
             if writer.finished:
                 writer.rewrite_latest()
+                if self._uploader is not None:
+                    self._uploader.flush()
                 return
             if self._signal is None:
                 self._signal = name
@@ -455,6 +477,8 @@ class Run:
                 self._record["error"] = {"type": "Signal", "message": name, "traceback": stack}
             writer.sync()
             self._write_record()
+        if self._uploader is not None:  # the process may die when the handler returns
+            self._uploader.flush()
 
 
 def _now() -> datetime:

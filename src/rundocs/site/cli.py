@@ -30,7 +30,7 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
     """The options every command that renders the site shares."""
     for option in reversed(
         [
-            click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path)),
+            _RUNS_OPTION,
             click.option("--plans", "plans_dir", default="plans", show_default=True, type=click.Path(path_type=Path)),
             click.option("--docs", "docs_dir", default="docs", show_default=True, type=click.Path(path_type=Path)),
             click.option("--templates", default="templates", show_default=True, type=click.Path(path_type=Path)),
@@ -62,6 +62,29 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
     return function
 
 
+def _runs_location(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
+    from rundocs.store.locations import is_url
+
+    return value if is_url(value) else Path(value)
+
+
+def _shown(location: Path | str) -> str:
+    return location if isinstance(location, str) else location.as_posix()
+
+
+#: ``--runs DIR|URL``: a runs folder, or an object store as an fsspec URL (kept as text: a
+#: ``Path`` would fold the ``//`` of ``s3://``).
+_RUNS_OPTION = click.option(
+    "--runs",
+    "runs_dir",
+    default="runs",
+    show_default=True,
+    metavar="DIR|URL",
+    callback=_runs_location,
+    help="The runs folder, or an object store: s3://bucket/prefix, gs://..., file://...",
+)
+
+
 def _parse_directions(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
     directions = {}
     for value in values:
@@ -72,17 +95,17 @@ def _parse_directions(ctx: click.Context, param: click.Parameter, values: tuple[
     return directions
 
 
-def _project(runs_dir: Path, plans_dir: Path, docs_dir: Path, cache: Path, no_cache: bool) -> Project:
+def _project(runs_dir: Path | str, plans_dir: Path, docs_dir: Path, cache: Path, no_cache: bool) -> Project:
     from rundocs.site.generate import Project
 
     return Project(runs_dir, plans_dir, docs_dir, None if no_cache else cache)
 
 
-def _options(runs_dir: Path, templates: Path, title: str | None, directions: dict[str, Direction]) -> SiteOptions:
+def _options(runs_dir: Path | str, templates: Path, title: str | None, directions: dict[str, Direction]) -> SiteOptions:
     from rundocs.render.pages import SiteOptions
 
     title = title or read_site_name(Path("mkdocs.yml")) or "Experiments"
-    return SiteOptions(source=runs_dir.as_posix(), title=title, templates=templates, directions=directions)
+    return SiteOptions(source=_shown(runs_dir), title=title, templates=templates, directions=directions)
 
 
 def _problems(generation: Generation) -> list[Problem]:
@@ -117,7 +140,7 @@ def _fail_on_problems(generation: Generation, docs_dir: Path, allow_problems: bo
     "where a generated file goes; without it build stops with an error and writes nothing there.",
 )
 def build(
-    runs_dir: Path,
+    runs_dir: Path | str,
     plans_dir: Path,
     docs_dir: Path,
     templates: Path,
@@ -148,7 +171,7 @@ def build(
 @cli.command()
 @_site_options
 def check(
-    runs_dir: Path,
+    runs_dir: Path | str,
     plans_dir: Path,
     docs_dir: Path,
     templates: Path,
@@ -191,7 +214,7 @@ def check(
     help="Seconds between looks at the runs, plans and templates.",
 )
 def serve(
-    runs_dir: Path,
+    runs_dir: Path | str,
     plans_dir: Path,
     docs_dir: Path,
     templates: Path,
@@ -210,6 +233,9 @@ def serve(
 
     from rundocs.site.serve import serve_site
 
+    if isinstance(runs_dir, str):
+        raise click.UsageError("serve watches a local runs folder: copy the store with 'rundocs sync URL runs' first")
+
     handler = logging.StreamHandler()  # MkDocs' and rundocs' log lines, as `mkdocs serve` shows them
     handler.setFormatter(logging.Formatter("%(levelname)-8s-  %(message)s"))
     for name in ("mkdocs", "rundocs"):
@@ -221,9 +247,9 @@ def serve(
 
 
 @cli.command()
-@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+@_RUNS_OPTION
 @click.option("--plans", "plans_dir", default="plans", show_default=True, type=click.Path(path_type=Path))
-def validate(runs_dir: Path, plans_dir: Path) -> None:
+def validate(runs_dir: Path | str, plans_dir: Path) -> None:
     """List every format problem in runs and plans, one per line; exit 1 if any (warnings do not count)."""
     from rundocs.analyse.phases import report_phase
     from rundocs.load.plans import load_plans
@@ -240,11 +266,11 @@ def validate(runs_dir: Path, plans_dir: Path) -> None:
         raise SystemExit(1)
     warnings = len(problems) - len(errors)
     suffix = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
-    click.echo(f"{runs_dir.as_posix()}, {plans_dir.as_posix()}: no problems{suffix}")
+    click.echo(f"{_shown(runs_dir)}, {plans_dir.as_posix()}: no problems{suffix}")
 
 
 @cli.command()
-@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+@_RUNS_OPTION
 @click.option("--plans", "plans_dir", default="plans", show_default=True, type=click.Path(path_type=Path))
 @click.option("--format", "output", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
 @click.option(
@@ -253,7 +279,7 @@ def validate(runs_dir: Path, plans_dir: Path) -> None:
     help="Also say what changed against the runs and plans at this git ref: runs new, removed and finished, "
     "phase status and verdict.",
 )
-def status(runs_dir: Path, plans_dir: Path, output: str, since: str | None) -> None:
+def status(runs_dir: Path | str, plans_dir: Path, output: str, since: str | None) -> None:
     """Summary of every phase for a pull request comment or $GITHUB_STEP_SUMMARY."""
     import json
     import tempfile
@@ -264,18 +290,45 @@ def status(runs_dir: Path, plans_dir: Path, output: str, since: str | None) -> N
     from rundocs.site.generate import reproducible_now
     from rundocs.site.git_snapshot import unpack_at_ref
 
+    if since is not None and isinstance(runs_dir, str):
+        raise click.UsageError("--since compares runs committed to git; a store has none")
     runs = load_runs(runs_dir, now=reproducible_now())
     plans, _ = load_plans(plans_dir)
     with tempfile.TemporaryDirectory(prefix="rundocs-since-") as scratch:
         previous = None
         if since is not None:
-            (old_runs_dir, old_plans_dir), committed = unpack_at_ref(since, [runs_dir, plans_dir], Path(scratch))
+            (old_runs_dir, old_plans_dir), committed = unpack_at_ref(since, [Path(runs_dir), plans_dir], Path(scratch))
             previous = (load_runs(old_runs_dir, now=committed), load_plans(old_plans_dir)[0], since)
         summary = make_status(runs, plans, previous)
     if output == "json":
         click.echo(json.dumps(summary.to_json(), indent=2, sort_keys=True))
     else:
         click.echo(format_markdown(summary), nl=False)
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("target")
+@click.option("--delete", is_flag=True, help="Also delete run files in TARGET that SOURCE no longer has.")
+@click.option(
+    "--cache",
+    default=".rundocs-cache",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the list of what was copied, so the next sync copies only what changed.",
+)
+def sync(source: str, target: str, delete: bool, cache: Path) -> None:
+    """Copy runs from SOURCE to TARGET, each a runs folder or a store URL (s3://bucket/runs):
+    only files that changed since the last sync, a local metrics file up to its last complete
+    line. Exit 1 if a file could not be copied."""
+    from rundocs.store.sync import sync_locations
+
+    report = sync_locations(source, target, cache, delete=delete)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(report.line(source, target))
+    if report.problems:
+        raise SystemExit(1)
 
 
 @cli.command()
@@ -294,7 +347,7 @@ def init(directory: Path, force: bool) -> None:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+@_RUNS_OPTION
 @click.option("--name", default=None, help="Name of the run [default: its id].")
 @click.option("--phase", default=None)
 @click.option("--sweep", default=None)
@@ -302,7 +355,7 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--epochs", type=click.IntRange(min=0), default=None, help="Planned number of epochs.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def run(
-    runs_dir: Path,
+    runs_dir: Path | str,
     name: str | None,
     phase: str | None,
     sweep: str | None,
@@ -331,12 +384,14 @@ def import_() -> None:
     help="sqlite:///path.db, journal:///path.log, another SQLAlchemy URL, or the path of a SQLite or journal file.",
 )
 @click.option("--study", required=True, help="Name of the study.")
-@click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
-def import_optuna(storage: str, study: str, runs_dir: Path) -> None:
+@_RUNS_OPTION
+def import_optuna(storage: str, study: str, runs_dir: Path | str) -> None:
     """Write every trial of an Optuna study as a run folder; importing again updates them."""
     from rundocs.optuna import import_command  # without optuna: "Error: optuna is not installed: ..."
+    from rundocs.store.sync import local_runs
 
-    click.echo(import_command(storage, study, runs_dir))
+    with local_runs(runs_dir, Path(".rundocs-cache")) as folder:
+        click.echo(import_command(storage, study, folder))
 
 
 def _import_command(source: str, help_text: str) -> None:
@@ -344,22 +399,24 @@ def _import_command(source: str, help_text: str) -> None:
 
     @import_.command(name=source, help=help_text + " Importing again updates the runs that changed.")
     @click.argument("location")
-    @click.option("--runs", "runs_dir", default="runs", show_default=True, type=click.Path(path_type=Path))
+    @_RUNS_OPTION
     @click.option("--phase", default=None, help="Phase of the runs the source does not place in one.")
     @click.option("--sweep", default=None, help="Sweep of the runs the source does not place in one.")
     @click.option("--metric", default=None, help="The metric that ranks the runs (with --goal).")
     @click.option("--goal", type=click.Choice(["min", "max"]), default=None, help="Which way --metric is better.")
     def command(
-        location: str, runs_dir: Path, phase: str | None, sweep: str | None, metric: str | None, goal: str | None
+        location: str, runs_dir: Path | str, phase: str | None, sweep: str | None, metric: str | None, goal: str | None
     ) -> None:
         from rundocs.importers.sources import import_source
         from rundocs.importers.store import ImportOptions
+        from rundocs.store.sync import local_runs
 
         try:
             options = ImportOptions(phase=phase, sweep=sweep, metric=metric, goal=goal)
         except ValueError as error:
             raise click.UsageError(str(error)) from error
-        report = import_source(source, location, runs_dir, options)
+        with local_runs(runs_dir, Path(".rundocs-cache")) as folder:  # a store: its mirror, uploaded after
+            report = import_source(source, location, folder, options)
         for line in report.lines():
             click.echo(line)
         if report.unmapped:

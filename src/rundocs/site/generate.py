@@ -25,9 +25,10 @@ from rundocs.render.pages import BuildReport, PlanSet, RenderedSite, SiteOptions
 
 @dataclass(frozen=True)
 class Project:
-    """Where a project keeps its runs, plans and docs; ``cache`` None reads and renders everything."""
+    """Where a project keeps its runs (a folder, or a store's URL), plans and docs; ``cache`` None
+    reads and renders everything (a store is still mirrored, into ``.rundocs-cache``)."""
 
-    runs: Path
+    runs: Path | str
     plans: Path
     docs: Path
     cache: Path | None
