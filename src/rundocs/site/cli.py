@@ -49,14 +49,7 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
                 is_flag=True,
                 help="Exit 0 even when a run folder, metrics line or plan could not be read or a page not built.",
             ),
-            click.option(
-                "--direction",
-                "directions",
-                multiple=True,
-                callback=_parse_directions,
-                metavar="METRIC=min|max",
-                help="Which way is better for a metric whose name does not say (repeatable).",
-            ),
+            _DIRECTION_OPTION,
         ]
     ):
         function = option(function)
@@ -71,6 +64,17 @@ def _parse_directions(ctx: click.Context, param: click.Parameter, values: tuple[
             raise click.BadParameter(f"expected METRIC=min or METRIC=max, got {value!r}")
         directions[metric] = goal
     return directions
+
+
+#: ``--direction``, for every command that judges a best value.
+_DIRECTION_OPTION = click.option(
+    "--direction",
+    "directions",
+    multiple=True,
+    callback=_parse_directions,
+    metavar="METRIC=min|max",
+    help="Which way is better for a metric whose name does not say (repeatable).",
+)
 
 
 def _project(runs_dir: Path, plans_dir: Path, docs_dir: Path, cache: Path, no_cache: bool) -> Project:
@@ -292,14 +296,7 @@ def _table_options(function: Callable[..., None]) -> Callable[..., None]:
                 help="Folder of parsed runs (shared with build), so only changed runs are read again.",
             ),
             click.option("--no-cache", is_flag=True, help="Read every run."),
-            click.option(
-                "--direction",
-                "directions",
-                multiple=True,
-                callback=_parse_directions,
-                metavar="METRIC=min|max",
-                help="Which way is better for a metric whose name does not say (repeatable).",
-            ),
+            _DIRECTION_OPTION,
         ]
     ):
         function = option(function)
