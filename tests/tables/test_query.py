@@ -79,3 +79,8 @@ def test_without_duckdb_the_error_names_the_extra(tmp_dir: Path, child_env: dict
         [sys.executable, "-c", code], cwd=tmp_dir, env=child_env, capture_output=True, text=True, check=False
     )
     assert (done.returncode, done.stderr) == (1, "Error: duckdb is not installed: pip install 'rundocs[query]'\n")
+
+
+def test_an_empty_runs_folder_is_two_empty_tables(tmp_dir: Path) -> None:
+    result = run_query(load_runs("runs"), "SELECT (SELECT count(*) FROM runs), count(*) FROM metrics")
+    assert result.rows == [(0, 0)]
