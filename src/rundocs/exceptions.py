@@ -5,7 +5,8 @@
      ├── CheckpointError         rundocs.torch: a checkpoint refused on load (lists every mismatch)
      ├── MissingDependencyError  an optional extra (torch, ...) is needed but not installed
      ├── SettingError            a setting (environment variable, option) with a value rundocs cannot use
-     └── WriteError              build: a file under docs/ refused (not rundocs's own) or not writable
+     ├── QueryError              rundocs query: SQL that DuckDB refused
+     └── WriteError              build, export: a file refused (not rundocs's own) or not writable
 
 Recording code (``rundocs.Run``) never raises these into a training loop: it warns instead.
 """
@@ -63,9 +64,18 @@ class SettingError(RundocsError):
     """A setting rundocs reads (an environment variable, an option) has a value it cannot use."""
 
 
+class QueryError(RundocsError):
+    """SQL that ``rundocs query`` could not run; ``reason`` is DuckDB's first line about it."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"query failed: {reason}")
+
+
 class WriteError(RundocsError):
     """A path under ``docs/`` that ``build`` refuses to write (a symlink, a file it did not
-    create) or that the system would not let it write (full disk, read-only folder).
+    create) or that the system would not let it write (full disk, read-only folder); the same
+    for the folder of ``rundocs export``.
 
     ``path`` is the path as the user gave it; ``reason`` says what was found there.
     """

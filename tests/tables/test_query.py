@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rundocs.exceptions import QueryError
 from rundocs.load.runs import load_runs
-from rundocs.tables.query import QueryError, format_result, run_query
+from rundocs.tables.query import format_result, run_query
 from tests.cli.test_cli import rundocs
 from tests.helpers import write_run
 

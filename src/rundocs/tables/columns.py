@@ -93,6 +93,8 @@ def setting_array(values: Sequence[Any]) -> pa.Array:
     """A config or summary column: the one type its values share, else text (see the module docstring)."""
     present = [v for v in values if v is not None]
     kinds = {type(v) for v in present}
+    if not present:
+        return pa.array(values, pa.string())
     if kinds <= {bool}:
         return pa.array(values, pa.bool_())
     if kinds <= {int} and all(_INT64[0] <= v <= _INT64[1] for v in present):

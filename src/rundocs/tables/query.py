@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from rundocs.analyse.names import Direction
-from rundocs.exceptions import MissingDependencyError, RundocsError
+from rundocs.exceptions import MissingDependencyError, QueryError
 from rundocs.load.runs import Runs
 
 try:
@@ -27,14 +27,6 @@ except ImportError as error:
     raise MissingDependencyError("duckdb", "query") from error
 
 OUTPUTS = ("table", "csv", "json")
-
-
-class QueryError(RundocsError):
-    """SQL that DuckDB refused, with its first line of explanation."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"query failed: {reason}")
 
 
 @dataclass(frozen=True)
