@@ -81,7 +81,10 @@ def make_metrics_table(runs: Runs, run_ids: Iterable[str]) -> pa.Table:
         parts["value"].append(np.stack([columns[n] for n in names])[metric_index, rows] if names else np.empty(0))
     arrays = []
     for field in METRICS_SCHEMA:
-        joined = np.concatenate(parts[field.name]) if parts[field.name] else np.empty(0)
+        if not parts[field.name]:  # no run
+            arrays.append(pa.array([], field.type))
+            continue
+        joined = np.concatenate(parts[field.name])
         if pa.types.is_integer(field.type):
             arrays.append(pa.array(np.nan_to_num(joined).astype(np.int64), field.type, mask=np.isnan(joined)))
         else:
