@@ -27,6 +27,7 @@ gates:
   - {metric: val_acc, green: ">= 0.7", amber: ">= 0.6"}
   - {metric: val_acc, epoch: 2, green: ">= 0.5"}
 compare: {metrics: {val_acc: max}, baseline: base}
+notes: Done.
 """
 TABLES = "docs/assets/rundocs/tables"
 
@@ -65,6 +66,10 @@ def test_the_tables_download_as_csv_in_a_strict_site(tmp_dir: Path, child_env: d
     assert [row["run_id"] for row in rows] == shown == ["r2", "r1", "r3"]
     assert rows[2] == {"run_id": "r3", "run": "'@SUM(A1)", "lr": "2", "best": repr(1 / 3), "at_epoch": "2",
                        "final": repr(1 / 3), "epochs": "2", "stopped_early": "false", "running": "false"}  # fmt: skip
+    phase_page = (tmp_dir / "docs" / "phases" / "gated.md").read_text()
+    assert "\n[Download CSV](../assets/rundocs/tables/phases/gated-gates.csv) of this table" in phase_page
+    assert "brackets. [Download CSV](../assets/rundocs/tables/phases/gated-comparison.csv) of this table" in phase_page
+    assert "every number in full.\n\n## Notes" in phase_page
     gates = read_csv(tmp_dir / TABLES / "phases" / "gated-gates.csv")
     assert [(g["run"], g["reads"], g["observed"], g["baseline_value"], g["result"]) for g in gates] == [
         ("base", "best", "0.6", "", "amber"), ("wide", "best", "0.72", "0.6", "green"),

@@ -65,7 +65,8 @@ def export_tables(
     try:
         (out / METRICS_DIR).mkdir(parents=True, exist_ok=True)
         for run_id, key in keys.items():
-            assert is_run_id(run_id)  # the loader reads no other folder: a safe file name
+            if not is_run_id(run_id):  # the loader reads no other folder; never a path from data
+                raise RundocsError(f"{run_id!r} is not a run id; nothing of it is exported")
             relative = f"{METRICS_DIR}/{run_id}.{file_format}"
             if previous.get(run_id) == key and (out / relative).is_file():
                 report.unchanged.append(relative)
