@@ -24,7 +24,7 @@ TEST_GROUP = (
 )
 #: The package with every extra the integration tests drive (real frameworks and trackers, CPU
 #: torch through the constraints); DVCLive has no extra (its reader needs nothing) but writes the test logs.
-WITH_INTEGRATIONS = (".[torch,optuna,lightning,transformers,keras,tensorboard,mlflow,wandb]", "dvclive")
+WITH_INTEGRATIONS = (".[torch,optuna,lightning,transformers,keras,tensorboard,mlflow,wandb,query]", "dvclive")
 LAB_GROUP = ("scikit-learn>=1.4", "tqdm>=4.66")
 
 
@@ -100,7 +100,7 @@ def oracle(session: nox.Session) -> None:
 @nox.session
 def tests_core(session: nox.Session) -> None:
     """Run the tests that need no torch, in an environment without torch."""
-    session.install(*CONSTRAINTS, "-e", ".[optuna]", *TEST_GROUP)
+    session.install(*CONSTRAINTS, "-e", ".[optuna,query]", *TEST_GROUP)
     session.run("pytest", "-m", "not torch", "--ignore=tests/torch", "--ignore=tests/lab", *session.posargs)
 
 

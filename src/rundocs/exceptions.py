@@ -5,8 +5,9 @@
      ├── CheckpointError         rundocs.torch: a checkpoint refused on load (lists every mismatch)
      ├── MissingDependencyError  an optional extra (torch, ...) is needed but not installed
      ├── SettingError            a setting (environment variable, option) with a value rundocs cannot use
+     ├── QueryError              rundocs query: SQL that DuckDB refused
      ├── StoreError              store: an object store that cannot be listed or written (no bucket, no credentials)
-     └── WriteError              build: a file under docs/ refused (not rundocs's own) or not writable
+     └── WriteError              build, export: a file refused (not rundocs's own) or not writable
 
 Recording code (``rundocs.Run``) never raises these into a training loop: it warns instead.
 """
@@ -64,6 +65,14 @@ class SettingError(RundocsError):
     """A setting rundocs reads (an environment variable, an option) has a value it cannot use."""
 
 
+class QueryError(RundocsError):
+    """SQL that ``rundocs query`` could not run; ``reason`` is DuckDB's first line about it."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"query failed: {reason}")
+
+
 class StoreError(RundocsError):
     """An object store (``s3://``, ``gs://``...) that cannot be read or written as a whole: the
     bucket is missing, the credentials are, the endpoint does not answer.
@@ -79,7 +88,8 @@ class StoreError(RundocsError):
 
 class WriteError(RundocsError):
     """A path under ``docs/`` that ``build`` refuses to write (a symlink, a file it did not
-    create) or that the system would not let it write (full disk, read-only folder).
+    create) or that the system would not let it write (full disk, read-only folder); the same
+    for the folder of ``rundocs export``.
 
     ``path`` is the path as the user gave it; ``reason`` says what was found there.
     """

@@ -139,12 +139,12 @@ def test_incremental_builds_equal_a_clean_build_across_archive_pages(tmp_dir: Pa
         file.write(json.dumps({"epoch": 4, "loss": 0.01}) + "\n")  # the new best of sweep s2
 
     rebuilt = rundocs("build", cwd=tmp_dir, env=child_env)
-    assert rebuilt.stdout == "5 written, 144 unchanged, 0 removed; 130 runs, 0 problems\n"
+    assert rebuilt.stdout == "6 written, 146 unchanged, 0 removed; 130 runs, 0 problems\n"  # s2's page and its CSV
     assert archive.read_bytes() != before and b"test\\_acc=0.5" in archive.read_bytes()
     changed = [n for n, ns in sweeps.items() if (tmp_dir / "docs" / "sweeps" / f"{n}.md").stat().st_mtime_ns != ns]
     assert changed == ["s2"]  # r005 is in s2; the other sweeps keep their pages
     rundocs("build", "--no-cache", "--docs", "clean", cwd=tmp_dir, env=child_env)
-    for page in sorted((tmp_dir / "clean").rglob("*.md")):
+    for page in sorted([*(tmp_dir / "clean").rglob("*.md"), *(tmp_dir / "clean").rglob("*.csv")]):
         assert page.read_bytes() == (tmp_dir / "docs" / page.relative_to(tmp_dir / "clean")).read_bytes(), page
 
 

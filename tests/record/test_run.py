@@ -162,7 +162,7 @@ def test_environment_is_captured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     env = rundocs.load_runs(tmp_path).records[run.id].env
     assert env["slurm"] == {"job_id": "777", "array_task_id": "5"}
     assert env["python"] == ".".join(map(str, sys.version_info[:3]))
-    # as typed: ``python -m pytest ...``, or ``pytest ...`` where an installed script ran (nox); never the interpreter's path
+    # as typed: `python -m pytest ...`, or `pytest ...` from an installed script (nox); no interpreter path
     assert env["host"] and env["command"].split()[0] in ("python", "pytest")
     assert sys.executable not in env["command"] and "cwd" not in env
     assert env["git"] is None or len(env["git"]["commit"]) == 40

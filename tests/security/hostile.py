@@ -57,6 +57,7 @@ GUIDE = [
     "plans.md",
     "sweeps.md",
     "optuna.md",
+    "export.md",
     "security.md",
     "benchmarks.md",
 ]

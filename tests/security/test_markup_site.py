@@ -8,6 +8,9 @@ no dialog may open, and the drawn DOM passes the same audit.
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +55,20 @@ def test_every_generated_page_is_built(site: Path) -> None:
     names = {p.relative_to(site).as_posix() for p in _pages(site)}
     assert {"index.html", "runs/20260101_100000_pwn.html", "phases/pwn.html", "problems.html"} <= names
     assert any(name.startswith("sweeps/pwn-") for name in names)
+
+
+def test_no_cell_of_a_csv_download_starts_a_spreadsheet_formula(site: Path) -> None:
+    tables = sorted((site / "assets" / "rundocs" / "tables").rglob("*.csv"))
+    cells = [cell for table in tables for row in csv.reader(io.StringIO(table.read_text("utf-8"))) for cell in row]
+    assert len(tables) == 3 and "'- pwnlist" in cells and '\'=== "pwntab"' in cells
+    assert [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r")) and not _finite(c)] == []
+
+
+def _finite(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def test_no_handler_script_url_style_or_duplicate_id_in_the_html(site: Path) -> None:

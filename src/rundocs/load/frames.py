@@ -56,7 +56,7 @@ def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMe
             for history in histories
         ],
     }
-    data.update(_sparse_columns(records))
+    data.update(sparse_columns(records))
     frame = pd.DataFrame(data, index=pd.Index([record.id for record in records], name="id"))
     for column in ("started_at", "updated_at", "ended_at", "last_activity"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -65,8 +65,8 @@ def make_runs_frame(records: Sequence[RunRecord], metrics: Mapping[str, ParsedMe
     return frame
 
 
-def _sparse_columns(records: Sequence[RunRecord]) -> dict[str, list[Any]]:
-    """``config.<dotted.key>`` and ``summary.<name>`` columns, sorted, NaN where a run lacks one."""
+def sparse_columns(records: Sequence[RunRecord], missing: Any = np.nan) -> dict[str, list[Any]]:
+    """``config.<dotted.key>`` and ``summary.<name>`` columns, sorted, ``missing`` where a run lacks one."""
     columns: dict[str, list[Any]] = {}
     for row, record in enumerate(records):
         values = [(f"config.{key}", value) for key, value in flatten(record.config)]
@@ -74,7 +74,7 @@ def _sparse_columns(records: Sequence[RunRecord]) -> dict[str, list[Any]]:
         for name, value in values:
             column = columns.get(name)
             if column is None:
-                column = columns[name] = [np.nan] * len(records)
+                column = columns[name] = [missing] * len(records)
             column[row] = value
     return {name: columns[name] for name in sorted(columns)}
 

@@ -54,9 +54,18 @@ from rundocs.render.problems import (
     shown_run_problems,
 )
 from rundocs.render.sweep_models import SweepSummary, make_sweep_page, summarize_sweep, sweep_slug
+from rundocs.render.table_files import (
+    TABLES_DIR,
+    phase_comparison_csv,
+    phase_csv_path,
+    phase_gates_csv,
+    sweep_csv_path,
+    sweep_trials_csv,
+)
 
 ASSETS_DIR = "assets/rundocs"
 assert ARTIFACTS_DIR.startswith(f"{ASSETS_DIR}/")  # the copies are in the folder rundocs owns
+assert TABLES_DIR.startswith(f"{ASSETS_DIR}/")  # and so are the tables as CSV
 ASSET_FILES = (
     "rundocs.js",
     "rundocs-sort.js",
@@ -334,7 +343,8 @@ def _phase_pages(
             sorted(directions.items()),
             runs.now.isoformat() if running else None,
         )
-        data = keeper.reuse(path, key)
+        tables = {table: phase_csv_path(phase_id, table) for table in ("gates", "comparison")}
+        data = keeper.reuse(path, key, *tables.values())
         if data is not None:
             phases.append(PhaseSummary(**data))
             continue
@@ -342,12 +352,23 @@ def _phase_pages(
         with Isolated(pages, failures, path, f"plan {source}") as attempt:
             page = make_phase_page(report_phase(plan, runs, runs.now, directions, baselines), runs.now, own)
             summary = summarize_phase(page)
+            written = {tables["gates"]: phase_gates_csv(page, runs.records)} if page.gates else {}
+            if page.comparison:
+                written[tables["comparison"]] = phase_comparison_csv(page)
             template = environment.get_template("phase.md.j2")  # compiled once, on first use
             attempt.text = template.render(
-                source=source, page=page, runs=runs.records, unreadable=unreadable, broken=broken
+                source=source,
+                page=page,
+                runs=runs.records,
+                unreadable=unreadable,
+                broken=broken,
+                csv={table: f"../{relative}" for table, relative in tables.items()},
             )
         if attempt.ok:
             keeper.note(path, key, dataclasses.asdict(summary))
+            for relative, text in written.items():
+                keeper.note(relative, key)
+                pages[relative] = text
         else:
             summary = PhaseSummary(
                 plan.id, plan.title, "error", 0, len(plan.runs), None, "", superseded_by=plan.superseded_by
@@ -408,7 +429,8 @@ def _sweep_pages(
         inputs = _page_inputs(runs, sorted({*members, *relaunched, *run_ids}))
         broken = expected_by_sweep(name, runs.unreadable.values())
         key = make_key(name, spec, sizes.get(name), sorted(directions.items()), inputs, broken)
-        data = keeper.reuse(path, key)
+        table = sweep_csv_path(sweep_slug(name))
+        data = keeper.reuse(path, key, table)
         if data is not None:
             summaries.append(SweepSummary(**data))
             continue
@@ -427,10 +449,15 @@ def _sweep_pages(
             )
             page = make_sweep_page(report, runs)
             summary = summarize_sweep(page)
+            trials = sweep_trials_csv(page)
             template = environment.get_template("sweep.md.j2")
-            attempt.text = template.render(source=f"{runs.root.name} (sweep {name})", page=page, broken=broken)
+            attempt.text = template.render(
+                source=f"{runs.root.name} (sweep {name})", page=page, broken=broken, csv=f"../{table}"
+            )
         if attempt.ok:
             keeper.note(path, key, dataclasses.asdict(summary))
+            keeper.note(table, key)
+            pages[table] = trials
         else:
             summary = SweepSummary(name, sweep_slug(name), len(run_ids), "", "", [], None, None, None)
         summaries.append(summary)
@@ -450,15 +477,20 @@ class _Keeper:
     def __init__(self, previous: Manifest, manifest: Manifest, build_key: str, docs: Path | None, kept: set[str]):
         self.previous, self.manifest, self.build_key, self.docs, self.kept = previous, manifest, build_key, docs, kept
 
-    def reuse(self, path: str, key: str) -> dict[str, Any] | None:
-        """The stored data of a page that needs no rendering (it is then kept), else None."""
+    def reuse(self, path: str, key: str, *files: str) -> dict[str, Any] | None:
+        """The stored data of a page that needs no rendering (it is then kept), else None; with
+        ``files`` (its tables as CSV, say) only if those the last build wrote need none either:
+        the same key gives the same files, so one that build did not write is not wanted now."""
         if self.docs is None:
             return None
-        data = self.previous.kept_data(path, key, self.build_key, self.docs)
-        if data is not None:
-            self.kept.add(path)
-            self.manifest.others[path] = self.previous.others[path]
-        return data
+        wanted = [path, *(file for file in files if file in self.previous.others)]
+        found = [self.previous.kept_data(p, key, self.build_key, self.docs) for p in wanted]
+        if any(data is None for data in found):
+            return None
+        for kept in wanted:
+            self.kept.add(kept)
+            self.manifest.others[kept] = self.previous.others[kept]
+        return found[0]
 
     def note(self, path: str, key: str, data: dict[str, Any] | None = None) -> None:
         """Remember a page rendered now; ``write_site`` fills in its stamp."""

@@ -16,6 +16,7 @@ from rundocs.site.mkdocs_config import read_site_name
 if TYPE_CHECKING:
     from rundocs.analyse.names import Direction
     from rundocs.load.problems import Problem
+    from rundocs.load.runs import Runs
     from rundocs.render.pages import SiteOptions
     from rundocs.site.generate import Generation, Project
 
@@ -48,14 +49,7 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
                 is_flag=True,
                 help="Exit 0 even when a run folder, metrics line or plan could not be read or a page not built.",
             ),
-            click.option(
-                "--direction",
-                "directions",
-                multiple=True,
-                callback=_parse_directions,
-                metavar="METRIC=min|max",
-                help="Which way is better for a metric whose name does not say (repeatable).",
-            ),
+            _DIRECTION_OPTION,
         ]
     ):
         function = option(function)
@@ -93,6 +87,17 @@ def _parse_directions(ctx: click.Context, param: click.Parameter, values: tuple[
             raise click.BadParameter(f"expected METRIC=min or METRIC=max, got {value!r}")
         directions[metric] = goal
     return directions
+
+
+#: ``--direction``, for every command that judges a best value.
+_DIRECTION_OPTION = click.option(
+    "--direction",
+    "directions",
+    multiple=True,
+    callback=_parse_directions,
+    metavar="METRIC=min|max",
+    help="Which way is better for a metric whose name does not say (repeatable).",
+)
 
 
 def _project(runs_dir: Path | str, plans_dir: Path, docs_dir: Path, cache: Path, no_cache: bool) -> Project:
@@ -304,6 +309,72 @@ def status(runs_dir: Path | str, plans_dir: Path, output: str, since: str | None
         click.echo(json.dumps(summary.to_json(), indent=2, sort_keys=True))
     else:
         click.echo(format_markdown(summary), nl=False)
+
+
+def _table_options(function: Callable[..., None]) -> Callable[..., None]:
+    """The options of the commands that read every run as tables (export, query)."""
+    for option in reversed(
+        [
+            _RUNS_OPTION,
+            click.option(
+                "--cache",
+                default=".rundocs-cache",
+                show_default=True,
+                type=click.Path(path_type=Path),
+                help="Folder of parsed runs (shared with build), so only changed runs are read again.",
+            ),
+            click.option("--no-cache", is_flag=True, help="Read every run."),
+            _DIRECTION_OPTION,
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _load_tables_runs(runs_dir: Path | str, cache: Path, no_cache: bool) -> Runs:
+    """The runs for ``export`` and ``query``, judged at the build's moment; a note on stderr when
+    some run folders were left out."""
+    from rundocs.load.runs import load_runs
+    from rundocs.site.generate import own_cache, reproducible_now
+
+    runs = load_runs(runs_dir, now=reproducible_now(), cache_dir=None if no_cache else own_cache(cache))
+    problems = [p for p in runs.problems if not p.warning]
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        click.echo(
+            f"{count} in {_shown(runs_dir)}, those runs or lines left out (rundocs validate lists them)", err=True
+        )
+    return runs
+
+
+@cli.command()
+@_table_options
+@click.option("--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def export(
+    runs_dir: Path | str, cache: Path, no_cache: bool, directions: dict[str, Direction], file_format: str, out_dir: Path
+) -> None:
+    """Write the runs table (one row per run) and the metrics table (one file per run) into OUT_DIR
+    for DuckDB, Polars, pandas or Spark; a rerun rewrites only the runs that changed."""
+    from rundocs.tables.export import export_tables
+
+    report = export_tables(_load_tables_runs(runs_dir, cache, no_cache), out_dir, file_format, directions)
+    click.echo(f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed")
+
+
+@cli.command()
+@_table_options
+@click.option("--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.argument("sql")
+def query(
+    runs_dir: Path | str, cache: Path, no_cache: bool, directions: dict[str, Direction], output: str, sql: str
+) -> None:
+    """Run SQL (DuckDB) over the tables runs and metrics, built from the runs folder; the query
+    cannot read or write files."""
+    from rundocs.tables.query import format_result, run_query
+
+    result = run_query(_load_tables_runs(runs_dir, cache, no_cache), sql, directions)
+    click.echo(format_result(result, output), nl=False)
 
 
 @cli.command()
