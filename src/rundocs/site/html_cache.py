@@ -12,6 +12,7 @@ gives. A build that logged a warning stores nothing, so that a reused page never
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -56,7 +57,7 @@ def site_key(config: MkDocsConfig, files: Files) -> str | None:
     including = INCLUDING_EXTENSIONS.intersection(config.markdown_extensions)
     if unknown or including or config.hooks:
         log.info("rundocs: pages are built again at every build, since %s may add what the page cache "
-                 "cannot see", ", ".join([*unknown, *including, *config.hooks]))  # fmt: skip
+                 "cannot see", ", ".join([*unknown, *including, *(["hooks"] if config.hooks else [])]))  # fmt: skip
         return None
     digest = hashlib.blake2b(digest_size=16)
     settings = {name: value for name, value in config.items() if name not in _UNSEEN}
@@ -165,7 +166,7 @@ class HtmlCache:
         urls = {_url_path(file.url) for file in files}
         for src_uri in sorted(self._eligible):
             file = files.get_file_from_path(src_uri)
-            if file is None or not file.inclusion.is_included():
+            if file is None or not file.inclusion.is_included():  # type: ignore[no-untyped-call]
                 continue
             _unlink(file.abs_dest_path)  # a page written in place must never write through a link into the cache
             record = stored.get(src_uri)
@@ -184,14 +185,14 @@ class HtmlCache:
             status = os.stat(self.folder / record["html"], follow_symlinks=False)
         except OSError:
             return False
-        return [status.st_size, status.st_mtime_ns] == record["stamp"]
+        return bool([status.st_size, status.st_mtime_ns] == record["stamp"])
 
     def page_built(self, page: Page, output: str, search: Any) -> None:
         """After MkDocs rendered ``page``: note its search entries, and its HTML when it is eligible."""
         entries: list[Any] = search.entries if search is not None else []
         self._entries[page.file.src_uri] = entries[self._indexed :]
         self._indexed = len(entries)
-        external = [link for link in page.links_to_anchors if link is not page.file]
+        external = [link for link in page.links_to_anchors or {} if link is not page.file]
         if page.file.src_uri in self._eligible and not external:
             self._built[page.file.src_uri] = {
                 "markdown": _digest(page.file.content_bytes),
@@ -210,8 +211,8 @@ class HtmlCache:
 
     def listed_pages(self, files: Files) -> list[File]:
         """The pages a full build lists in ``sitemap.xml``: the reused ones too, in the same order."""
-        return [file for file in files if file.is_documentation_page() and (
-            file.inclusion.is_included() or file.src_uri in self._reused)]  # fmt: skip
+        listed = [file for file in files if file.is_documentation_page()]
+        return [file for file in listed if file.src_uri in self._reused or file.inclusion.is_included()]  # type: ignore[no-untyped-call]
 
     def finish(self, files: Files, config: MkDocsConfig, search: Any) -> None:
         """After MkDocs wrote the pages it built: put the reused pages into the site and their
@@ -285,10 +286,8 @@ def _links(page: Page) -> set[str]:
 
 
 def _unlink(path: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _link_or_copy(source: Path, target: str) -> None:
