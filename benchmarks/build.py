@@ -25,11 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--flat-max", type=int, default=1000, help="largest site also built with a flat nav")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--repeats", type=int, help="samples of each generation figure (default: 3 cold, 5 changed)")
+    parser.add_argument("--serve", action="store_true", help="also time a logged epoch reaching mkdocs serve")
     parser.add_argument("--no-zensical", action="store_true", help="leave Zensical out of the end-to-end figures")
     args = parser.parse_args()
     if args.repeats:
@@ -71,7 +74,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rundocs-build-bench-") as scratch:
         for count in args.runs:
             results.append(
-                measure(Path(scratch) / str(count), count, flat=count <= args.flat_max, zensical=not args.no_zensical)
+                measure(
+                    Path(scratch) / str(count),
+                    count,
+                    flat=count <= args.flat_max,
+                    zensical=not args.no_zensical,
+                    serve=args.serve,
+                )
             )
     info = machine()
     print(report(results, info))
@@ -79,7 +88,7 @@ def main() -> None:
         args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
 
 
-def measure(project: Path, count: int, *, flat: bool, zensical: bool) -> dict[str, Any]:
+def measure(project: Path, count: int, *, flat: bool, zensical: bool, serve: bool) -> dict[str, Any]:
     write_runs(project / "runs", count)
     write_plans(project / "plans")
     config = yaml.safe_load((ROOT / "tests" / "integration" / "minimal" / "mkdocs.yml").read_text())
@@ -100,6 +109,8 @@ def measure(project: Path, count: int, *, flat: bool, zensical: bool) -> dict[st
     result["one_changed"], result["one_changed_wall"] = median(changed)
 
     result["end_to_end"] = end_to_end(project, config, count, zensical=zensical)
+    if serve:
+        result["serve"] = serve_latency(project, config, count)
     (project / "mkdocs.yml").write_text(yaml.safe_dump(config))
     result["mkdocs"] = mkdocs(project)
     pages = [p for p in (project / "site").rglob("*.html")]
@@ -151,6 +162,50 @@ def end_to_end(project: Path, config: dict[str, Any], count: int, *, zensical: b
         figures[way] = [cold, timed(project, commands)]
     shutil.rmtree(project / ".rundocs-cache", ignore_errors=True)
     return figures
+
+
+def serve_latency(project: Path, config: dict[str, Any], count: int) -> list[float]:
+    """Seconds from a line appended to a run's metrics to ``mkdocs serve`` (with the plugin) serving
+    that run's page changed; three times, each a few seconds after the last."""
+    plugin = {**config, "plugins": [*config["plugins"], {"rundocs": {"title": "Scale"}}]}
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(plugin))
+    run = run_id(count // 7)
+    url = f"http://127.0.0.1:8765/runs/{run}.html"
+    server = subprocess.Popen(
+        [*MKDOCS[:3], "serve", "-a", "127.0.0.1:8765"], cwd=project,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        page = fetch(url, deadline=time.monotonic() + 1800)
+        latencies = []
+        for epoch in range(EPOCHS + 2, EPOCHS + 5):
+            time.sleep(3)
+            with open(project / "runs" / run / "metrics.jsonl", "a") as file:
+                file.write(json.dumps({"epoch": epoch, "time": 12.5 * epoch, "train_loss": 0.01}) + "\n")
+            start = time.monotonic()
+            while (current := fetch(url, deadline=start + 600)) == page:
+                time.sleep(0.05)
+            latencies.append(time.monotonic() - start)
+            page = current
+        return latencies
+    finally:
+        server.terminate()
+        server.wait()
+
+
+LIVERELOAD = re.compile(rb"livereload\(\d+, \d+\)")
+
+
+def fetch(url: str, *, deadline: float) -> bytes:
+    """The page at ``url``, once the server answers."""
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return LIVERELOAD.sub(b"", response.read())  # the server's script differs at every build
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 RUNDOCS = [sys.executable, "-m", "rundocs", "build", "--title", "Scale"]
@@ -249,6 +304,11 @@ def report(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         [[f"{r['runs']:,}", *[f"{r['end_to_end'][w][0]:.1f} s / {r['end_to_end'][w][1]:.1f} s" for w in ways]]
          for r in results],
     )  # fmt: skip
+    serve = "; ".join(
+        f"{r['runs']:,} runs: {', '.join(f'{s:.1f} s' for s in r['serve'])}" for r in results if "serve" in r
+    )
+    if serve:
+        site += f"\n\nA logged epoch on the page mkdocs serve serves (with the plugin): {serve}"
     return (
         f"{table}\n\n{detail}\n\nEnd to end, runs to HTML (whole commands, one sample each):\n\n{site}\n\n"
         f"Machine: {describe_machine(info)}\nReproduce: python {' '.join(sys.argv)}"

@@ -20,12 +20,14 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import mkdocs
+import orjson
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
@@ -46,6 +48,8 @@ _LIBRARIES = ("mkdocs-material", "markdown", "pymdown-extensions", "jinja2")
 MANIFEST_FILE = "html.json"
 #: Settings that never reach a page's HTML (where the site is written, what serve watches).
 _UNSEEN = frozenset({"plugins", "dev_addr", "watch", "site_dir"})
+#: Where a stored page may be: nothing in the manifest can point outside the cache's pages.
+_STORED = re.compile(r"pages/[0-9a-f]{32}\.html")
 _HREF = re.compile(r'href="([^"#?:]*)[#?"]')
 
 
@@ -149,7 +153,9 @@ class HtmlCache:
         self.folder = folder
         self._key: str | None = None
         self._reused: dict[str, dict[str, Any]] = {}
-        self._eligible: set[str] = set()
+        #: The digest of each eligible page's Markdown before MkDocs read it: a page that changes
+        #: while it is built is stored under its older digest, so the next build builds it again.
+        self._digests: dict[str, str] = {}
         self._built: dict[str, dict[str, Any]] = {}
         self._entries: dict[str, list[Any]] = {}
         self._indexed = 0
@@ -158,19 +164,20 @@ class HtmlCache:
 
     def start(self, files: Files, config: MkDocsConfig, generated: Iterable[str]) -> None:
         """Before MkDocs reads the pages: mark each page whose HTML can be reused as excluded."""
-        self._reused, self._built, self._entries, self._indexed = {}, {}, {}, 0
+        self._reused, self._built, self._entries, self._digests, self._indexed = {}, {}, {}, {}, 0
         self._key = site_key(config, files)
         listed = nav_pages(config.nav)
-        self._eligible = set() if self._key is None or listed is None else set(generated) - listed
+        eligible = set() if self._key is None or listed is None else set(generated) - listed
         stored = self._read_manifest() if self._key is not None else {}
         urls = {_url_path(file.url) for file in files}
-        for src_uri in sorted(self._eligible):
+        for src_uri in sorted(eligible):
             file = files.get_file_from_path(src_uri)
             if file is None or not file.inclusion.is_included():  # type: ignore[no-untyped-call]
                 continue
             _unlink(file.abs_dest_path)  # a page written in place must never write through a link into the cache
+            self._digests[src_uri] = _digest(file.content_bytes)
             record = stored.get(src_uri)
-            if record is not None and self._reusable(file, record, urls):
+            if record is not None and self._reusable(self._digests[src_uri], record, urls):
                 file.inclusion = InclusionLevel.EXCLUDED
                 self._reused[src_uri] = record
         self._quiet.reused = set(self._reused)
@@ -178,14 +185,18 @@ class HtmlCache:
         logging.getLogger("mkdocs.structure.pages").addFilter(self._quiet)
         self._warnings.count = 0
 
-    def _reusable(self, file: File, record: dict[str, Any], urls: set[str]) -> bool:
-        if record["markdown"] != _digest(file.content_bytes) or not set(record["links"]) <= urls:
-            return False
+    def _reusable(self, digest: str, record: Any, urls: set[str]) -> bool:
+        """Whether ``record`` (from the manifest: checked, never trusted) holds this Markdown's HTML."""
         try:
-            status = os.stat(self.folder / record["html"], follow_symlinks=False)
-        except OSError:
+            html, links, stamp, markdown = record["html"], record["links"], record["stamp"], record["markdown"]
+            if markdown != digest or not _STORED.fullmatch(html) or not set(links) <= urls:
+                return False
+            if not (isinstance(record["search"], list) and isinstance(record["anchors"], list)):
+                return False
+            status = os.stat(self.folder / html, follow_symlinks=False)
+        except (KeyError, TypeError, OSError):
             return False
-        return bool([status.st_size, status.st_mtime_ns] == record["stamp"])
+        return stat.S_ISREG(status.st_mode) and [status.st_size, status.st_mtime_ns] == stamp
 
     def page_built(self, page: Page, output: str, search: Any) -> None:
         """After MkDocs rendered ``page``: note its search entries, and its HTML when it is eligible."""
@@ -193,9 +204,9 @@ class HtmlCache:
         self._entries[page.file.src_uri] = entries[self._indexed :]
         self._indexed = len(entries)
         external = [link for link in page.links_to_anchors or {} if link is not page.file]
-        if page.file.src_uri in self._eligible and not external:
+        if page.file.src_uri in self._digests and not external:
             self._built[page.file.src_uri] = {
-                "markdown": _digest(page.file.content_bytes),
+                "markdown": self._digests[page.file.src_uri],
                 "links": sorted(_links(page)),
                 "anchors": sorted(page.present_anchor_ids or ()),
                 "output": output,
@@ -253,16 +264,16 @@ class HtmlCache:
             if entry.name not in kept:
                 _unlink(entry.path)
         manifest = {"key": self._key, "pages": dict(sorted(records.items()))}
-        # not sort_keys: Material writes each search entry's keys in the order they come
-        replace_file(self.folder / MANIFEST_FILE, json.dumps(manifest).encode())
+        # keys stay in their order: Material writes each search entry's keys in the order they come
+        replace_file(self.folder / MANIFEST_FILE, orjson.dumps(manifest))
 
     def _read_manifest(self) -> dict[str, dict[str, Any]]:
         """The stored pages, by source path; none when the manifest is missing, unreadable or made
         under another ``site_key``."""
         try:
             with open_regular(self.folder / MANIFEST_FILE) as file:
-                manifest = json.loads(file.read())
-        except (OSError, ValueError):
+                manifest = orjson.loads(file.read())
+        except (OSError, orjson.JSONDecodeError):
             return {}
         if not isinstance(manifest, dict) or manifest.get("key") != self._key:
             return {}
