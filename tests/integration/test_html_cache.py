@@ -90,3 +90,14 @@ def test_a_changed_setting_or_a_tampered_page_is_never_reused(tmp_path: Path) ->
     html.write_text(html.read_text().replace("Renamed lab", "Tampered lab"))
     assert reused(mkdocs(project)) == everything - 1
     assert "Tampered lab" not in (project / "site" / "runs" / f"{RUNS[1]}.html").read_text()
+
+
+def test_a_hook_that_could_change_any_page_turns_reuse_off(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (project / "hook.py").write_text("def on_page_content(html, page, config, files):\n    return html\n")
+    config = yaml.safe_load((project / "mkdocs.yml").read_text())
+    (project / "mkdocs.yml").write_text(yaml.safe_dump({**config, "hooks": ["hook.py"]}))
+    mkdocs(project)
+    log = mkdocs(project)
+    assert reused(log) == 0
+    assert "rundocs: pages are built again at every build, since hook.py may add" in log
