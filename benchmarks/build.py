@@ -10,10 +10,14 @@ user runs it:
 - ``mkdocs build`` of the result with the shipped layout (run pages reached from the
   experiment log, navigation.prune) and, as the peer, with a flat navigation that lists
   every run page (what a hand-kept mkdocs.yml grows into; measured up to --flat-max runs);
-- the largest HTML page (plotly.js is one shared file and not counted) and the site size.
+- the largest HTML page (plotly.js is one shared file and not counted) and the site size;
+- end to end, from runs to a browsable HTML site, cold and after one run changed (one sample
+  each, whole commands): ``rundocs build`` then ``mkdocs build`` (before the page cache), the
+  plugin's ``mkdocs build`` with its page cache, and ``rundocs build`` then ``zensical build``.
 
     python benchmarks/build.py                 # 1,000 and 5,000 runs (about 10 minutes)
     python benchmarks/build.py --runs 200 --flat-max 200   # a quick smoke run
+    python benchmarks/build.py --runs 1000 5000 20000 --flat-max 0 --repeats 1   # end-to-end figures
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -56,19 +62,33 @@ def main() -> None:
     parser.add_argument("--runs", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--flat-max", type=int, default=1000, help="largest site also built with a flat nav")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--repeats", type=int, help="samples of each generation figure (default: 3 cold, 5 changed)")
+    parser.add_argument("--serve", action="store_true", help="also time a logged epoch reaching mkdocs serve")
+    parser.add_argument("--no-zensical", action="store_true", help="leave Zensical out of the end-to-end figures")
     args = parser.parse_args()
+    if args.repeats:
+        global COLD_REPEATS, CHANGED_REPEATS
+        COLD_REPEATS = CHANGED_REPEATS = args.repeats
 
     results = []
     with tempfile.TemporaryDirectory(prefix="rundocs-build-bench-") as scratch:
         for count in args.runs:
-            results.append(measure(Path(scratch) / str(count), count, flat=count <= args.flat_max))
+            results.append(
+                measure(
+                    Path(scratch) / str(count),
+                    count,
+                    flat=count <= args.flat_max,
+                    zensical=not args.no_zensical,
+                    serve=args.serve,
+                )
+            )
     info = machine()
     print(report(results, info))
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
 
 
-def measure(project: Path, count: int, *, flat: bool) -> dict[str, Any]:
+def measure(project: Path, count: int, *, flat: bool, zensical: bool, serve: bool) -> dict[str, Any]:
     write_runs(project / "runs", count)
     write_plans(project / "plans")
     config = yaml.safe_load((ROOT / "tests" / "integration" / "minimal" / "mkdocs.yml").read_text())
@@ -88,6 +108,10 @@ def measure(project: Path, count: int, *, flat: bool) -> dict[str, Any]:
     result["cold"], result["cold_wall"] = median(colds)
     result["one_changed"], result["one_changed_wall"] = median(changed)
 
+    result["end_to_end"] = end_to_end(project, config, count, zensical=zensical)
+    if serve:
+        result["serve"] = serve_latency(project, config, count)
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(config))
     result["mkdocs"] = mkdocs(project)
     pages = [p for p in (project / "site").rglob("*.html")]
     result["pages"] = len(pages)
@@ -111,6 +135,89 @@ def generate(project: Path, *options: str) -> tuple[dict[str, float], float]:
         [sys.executable, "-c", GENERATE, *options], cwd=project, capture_output=True, text=True, check=True
     )
     return json.loads(done.stdout.splitlines()[-1]), time.perf_counter() - start
+
+
+def end_to_end(project: Path, config: dict[str, Any], count: int, *, zensical: bool) -> dict[str, list[float]]:
+    """Seconds from runs to HTML, [cold, after one run changed], for each way of building the site."""
+    plugin = {**config, "plugins": [*config["plugins"], {"rundocs": {"title": "Scale"}}]}
+    ways: dict[str, tuple[dict[str, Any], list[list[str]]]] = {
+        "rundocs build + mkdocs build": (config, [RUNDOCS, MKDOCS]),
+        "mkdocs build with the plugin's page cache": (plugin, [MKDOCS]),
+    }
+    if zensical:
+        ways["rundocs build + zensical build"] = (
+            config,
+            [RUNDOCS, [str(Path(sys.executable).parent / "zensical"), "build"]],
+        )
+    figures = {}
+    for index, (way, (settings, commands)) in enumerate(ways.items()):
+        (project / "mkdocs.yml").write_text(yaml.safe_dump(settings))
+        for stale in ("docs", "site", ".rundocs-cache", ".cache"):
+            shutil.rmtree(project / stale, ignore_errors=True)
+        (project / "docs").mkdir()
+        cold = timed(project, commands)
+        with open(project / "runs" / run_id((count // 3 + 101 * index) % count) / "metrics.jsonl", "a") as file:
+            file.write(json.dumps({"epoch": EPOCHS + 1, "time": 1.0, "train_loss": 0.01}) + "\n")
+        time.sleep(2.1)  # past the loader's settling time, as a run that logs once an epoch is
+        figures[way] = [cold, timed(project, commands)]
+    shutil.rmtree(project / ".rundocs-cache", ignore_errors=True)
+    return figures
+
+
+def serve_latency(project: Path, config: dict[str, Any], count: int) -> list[float]:
+    """Seconds from a line appended to a run's metrics to ``mkdocs serve`` (with the plugin) serving
+    that run's page changed; three times, each a few seconds after the last."""
+    plugin = {**config, "plugins": [*config["plugins"], {"rundocs": {"title": "Scale"}}]}
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(plugin))
+    run = run_id(count // 7)
+    url = f"http://127.0.0.1:8765/runs/{run}.html"
+    server = subprocess.Popen(
+        [*MKDOCS[:3], "serve", "-a", "127.0.0.1:8765"], cwd=project,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        page = fetch(url, deadline=time.monotonic() + 1800)
+        latencies = []
+        for epoch in range(EPOCHS + 2, EPOCHS + 5):
+            time.sleep(3)
+            with open(project / "runs" / run / "metrics.jsonl", "a") as file:
+                file.write(json.dumps({"epoch": epoch, "time": 12.5 * epoch, "train_loss": 0.01}) + "\n")
+            start = time.monotonic()
+            while (current := fetch(url, deadline=start + 600)) == page:
+                time.sleep(0.05)
+            latencies.append(time.monotonic() - start)
+            page = current
+        return latencies
+    finally:
+        server.terminate()
+        server.wait()
+
+
+LIVERELOAD = re.compile(rb"livereload\(\d+, \d+\)")
+
+
+def fetch(url: str, *, deadline: float) -> bytes:
+    """The page at ``url``, once the server answers."""
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return LIVERELOAD.sub(b"", response.read())  # the server's script differs at every build
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+RUNDOCS = [sys.executable, "-m", "rundocs", "build", "--title", "Scale"]
+MKDOCS = [sys.executable, "-m", "mkdocs", "build", "-q"]
+
+
+def timed(project: Path, commands: list[list[str]]) -> float:
+    """Wall time of ``commands`` run one after the other in ``project``."""
+    start = time.perf_counter()
+    for command in commands:
+        subprocess.run(command, cwd=project, check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
 def median(samples: list[tuple[dict[str, float], float]]) -> tuple[dict[str, float], float]:
@@ -191,7 +298,21 @@ def report(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     detail = "; ".join(
         f"{r['runs']:,} runs: imports {r['cold']['imports']:.1f} s before the cold generation" for r in results
     )
-    return f"{table}\n\n{detail}\n\nMachine: {describe_machine(info)}\nReproduce: python benchmarks/build.py"
+    ways = list(results[0]["end_to_end"]) if results else []
+    site = markdown_table(
+        ["runs", *[f"{way}: cold / after one change" for way in ways]],
+        [[f"{r['runs']:,}", *[f"{r['end_to_end'][w][0]:.1f} s / {r['end_to_end'][w][1]:.1f} s" for w in ways]]
+         for r in results],
+    )  # fmt: skip
+    serve = "; ".join(
+        f"{r['runs']:,} runs: {', '.join(f'{s:.1f} s' for s in r['serve'])}" for r in results if "serve" in r
+    )
+    if serve:
+        site += f"\n\nA logged epoch on the page mkdocs serve serves (with the plugin): {serve}"
+    return (
+        f"{table}\n\n{detail}\n\nEnd to end, runs to HTML (whole commands, one sample each):\n\n{site}\n\n"
+        f"Machine: {describe_machine(info)}\nReproduce: python {' '.join(sys.argv)}"
+    )
 
 
 if __name__ == "__main__":

@@ -16,9 +16,12 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
 
 from rundocs.exceptions import RundocsError
+from rundocs.site.html_cache import HtmlCache
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
@@ -36,6 +39,9 @@ class RundocsPluginConfig(base.Config):
     """Which way is better for metrics whose names do not say: ``{hierarchy: min}``."""
     cache = c.Type(str, default=".rundocs-cache")
     """Parsed runs and the page manifest, relative to mkdocs.yml: rebuilds redo only what changed."""
+    reuse_html = c.Type(bool, default=True)
+    """Keep the HTML of generated pages outside the nav in the cache, and reuse it while the page
+    and the site's settings are unchanged (see ``rundocs.site.html_cache``)."""
 
 
 #: Markdown extensions the generated pages use beyond MkDocs' own (toc, tables, fenced_code):
@@ -48,6 +54,11 @@ ASSET_JS = "assets/rundocs/rundocs.js"
 
 
 class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
+    def __init__(self) -> None:
+        self._html: HtmlCache | None = None
+        self._generated: set[str] = set()
+        self._files: Files | None = None
+
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Wire in the assets the generated pages need, and warn about what only the config can
         fix: a missing Markdown extension, or web fonts on a site meant to be read offline."""
@@ -68,7 +79,7 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         from rundocs.render.pages import SiteOptions
-        from rundocs.site.generate import Project, build_project
+        from rundocs.site.generate import Project, build_project, own_cache
 
         root = Path(config.config_file_path or ".").resolve().parent
         wrong = {k: v for k, v in self.config.directions.items() if v not in ("min", "max")}
@@ -87,6 +98,9 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
             generation, report = build_project(project, options)
         except RundocsError as error:
             raise PluginError(str(error)) from error
+        self._generated = {path for path in generation.site.paths() if path.endswith(".md")}
+        cache = own_cache(project.cache) if self.config.reuse_html else None
+        self._html = HtmlCache(cache / "site") if cache is not None else None
         runs, plans = generation.runs, generation.plans
         for problem in [*runs.problems, *plans.problems]:
             log.warning("%s", problem)
@@ -95,9 +109,45 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
             len(report.written), len(report.unchanged), len(report.removed), len(runs.records),
         )  # fmt: skip
 
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        self._files = files
+        if self._html is not None:
+            self._html.start(files, config, self._generated)
+        return files
+
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        if self._html is not None:
+            self._html.add_pages(files, config)
+        return env
+
+    def on_template_context(self, context: Any, *, template_name: str, config: MkDocsConfig) -> Any:
+        if self._html is not None and self._files is not None and template_name == "sitemap.xml":
+            context["pages"] = self._html.listed_pages(self._files)
+        return context
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self._html is not None:
+            self._html.page_built(page, output, _search_index(config))
+        return output
+
+    @event_priority(50)  # before the search plugin writes its index
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self._html is not None and self._files is not None:
+            self._html.finish(self._files, config, _search_index(config))
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if self._html is not None:
+            self._html.stop()
+
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         root = Path(config.config_file_path or ".").resolve().parent
         for folder in (self.config.runs, self.config.plans, self.config.templates):
             if (root / folder).is_dir():
                 server.watch(str(root / folder))
         return server
+
+
+def _search_index(config: MkDocsConfig) -> Any:
+    """Material's search index of this build (its ``entries``), or None without the search plugin."""
+    search = config.plugins.get("material/search")
+    return getattr(search, "search_index", None)
