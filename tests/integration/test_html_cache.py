@@ -20,6 +20,7 @@ RUNS = ["20260101_100000_base", "20260101_110000_fast", "20260102_090000_fail"]
 def make_project(root: Path, **plugin: object) -> Path:
     config = yaml.safe_load(MINIMAL.read_text())
     config["plugins"] = ["search", "offline", {"rundocs": {"title": "Cache lab", **plugin}}]
+    config["site_url"] = "https://lab.example/"  # so that sitemap.xml lists every page
     (root / "docs").mkdir(parents=True)
     (root / "mkdocs.yml").write_text(yaml.safe_dump(config))
     for name in RUNS:
@@ -70,6 +71,7 @@ def test_a_changed_run_is_built_again_the_others_reused_and_the_site_is_a_full_b
     assert page.read_text() != before and "0.12346" in page.read_text()
     search = (project / "site" / "search" / "search_index.json").read_text()
     assert all(f"runs/{run}.html" in search for run in RUNS)
+    assert f"https://lab.example/runs/{RUNS[1]}.html" in (project / "site" / "sitemap.xml").read_text()
     cold = make_project(tmp_path / "cold", reuse_html=False)
     append_epoch(cold, RUNS[0])
     mkdocs(cold)
