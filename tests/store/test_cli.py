@@ -101,3 +101,24 @@ def test_commands_that_need_a_folder_refuse_a_url(tmp_dir: Path, arguments: list
     done = CliRunner().invoke(cli, arguments)
     assert done.exit_code == 2
     assert message in done.output
+
+
+def test_the_mkdocs_plugin_reads_runs_from_a_store(store: str, tmp_dir: Path) -> None:
+    from tests.integration.test_plugin import make_project
+
+    project = make_project(tmp_dir / "site", [])
+    config = (project / "mkdocs.yml").read_text().replace("title: Plugin lab", f"title: Plugin lab\n    runs: {store}")
+    (project / "mkdocs.yml").write_text(config)
+    write_run(tmp_dir / "up", "a", ROWS)
+    s3fs.S3FileSystem().put(f"{tmp_dir / 'up'}/", store.removeprefix("s3://"), recursive=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=project,
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (project / "site" / "runs" / "a" / "index.html").is_file()
+    assert not (project / "s3:").exists()  # the URL is not a local folder name

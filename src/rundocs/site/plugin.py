@@ -80,16 +80,17 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         from rundocs.render.pages import SiteOptions
         from rundocs.site.generate import Project, build_project, own_cache
+        from rundocs.store.locations import is_url
 
         root = Path(config.config_file_path or ".").resolve().parent
         wrong = {k: v for k, v in self.config.directions.items() if v not in ("min", "max")}
         if wrong:
             raise PluginError(f"rundocs: directions must be min or max, got {wrong!r}")
-        project = Project(
-            root / self.config.runs, root / self.config.plans, Path(config.docs_dir), root / self.config.cache
-        )
+        runs = self.config.runs if is_url(self.config.runs) else root / self.config.runs  # s3://... stays a URL
+        project = Project(runs, root / self.config.plans, Path(config.docs_dir), root / self.config.cache)
         options = SiteOptions(
-            source=Path(self.config.runs).as_posix(),  # "./runs" reads as "runs", as in the command
+            # "./runs" reads as "runs", as in the command
+            source=self.config.runs if is_url(self.config.runs) else Path(self.config.runs).as_posix(),
             title=self.config.title or config.site_name,
             templates=root / self.config.templates,
             directions=self.config.directions,
