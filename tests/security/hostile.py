@@ -58,6 +58,7 @@ GUIDE = [
     "sweeps.md",
     "optuna.md",
     "export.md",
+    "teams.md",
     "security.md",
     "benchmarks.md",
 ]

@@ -86,8 +86,8 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
         wrong = {k: v for k, v in self.config.directions.items() if v not in ("min", "max")}
         if wrong:
             raise PluginError(f"rundocs: directions must be min or max, got {wrong!r}")
-        runs = self.config.runs if is_url(self.config.runs) else root / self.config.runs  # s3://... stays a URL
-        project = Project(runs, root / self.config.plans, Path(config.docs_dir), root / self.config.cache)
+        location = self.config.runs if is_url(self.config.runs) else root / self.config.runs  # s3://... stays a URL
+        project = Project(location, root / self.config.plans, Path(config.docs_dir), root / self.config.cache)
         options = SiteOptions(
             # "./runs" reads as "runs", as in the command
             source=self.config.runs if is_url(self.config.runs) else Path(self.config.runs).as_posix(),
