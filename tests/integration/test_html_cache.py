@@ -103,3 +103,17 @@ def test_a_hook_that_could_change_any_page_turns_reuse_off(tmp_path: Path) -> No
     log = mkdocs(project)
     assert reused(log) == 0
     assert "rundocs: pages are built again at every build, since hook.py may add" in log
+
+
+def test_a_reused_page_still_warns_of_an_image_that_is_gone(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (project / "docs" / "figs").mkdir()
+    (project / "docs" / "figs" / "loss.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (project / "runs" / RUNS[1] / "notes.md").write_text("![loss](../figs/loss.png)\n")
+    mkdocs(project)
+    assert reused(mkdocs(project)) > 0
+    (project / "docs" / "figs" / "loss.png").unlink()
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1 and "'../figs/loss.png', but the target 'figs/loss.png' is not found" in done.stderr

@@ -3,11 +3,15 @@ finished child processes, read back through ``load_runs``."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ import s3fs
 import rundocs
 from rundocs.format.schema import METRICS_FILE
 from rundocs.record.warn import RecordingWarning
+from rundocs.store import upload
 from tests.conftest import child_environment
 
 #: A training loop as a user writes it: the store comes from RUNDOCS_DIR; it prints each line's
@@ -177,3 +182,44 @@ def test_a_requeued_job_resumes_its_run_from_the_store(store: str, staging: Path
     assert list(runs.records) == ["resnet-4242"]
     assert list(runs.history("resnet-4242")["step"]) == [0, 1, 2, 3, 4]
     assert runs.records["resnet-4242"].started_at == started
+
+
+@pytest.fixture
+def silent_endpoint(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A store endpoint that accepts connections and never answers (a hung proxy)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    endpoint = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    s3fs.S3FileSystem.clear_instance_cache()
+    yield endpoint
+    stop.set()
+    acceptor.join()
+    for connection in [*held, listener]:
+        connection.close()
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+def test_a_store_that_never_answers_delays_the_end_of_a_run_by_a_bounded_time(
+    silent_endpoint: str, staging: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(upload, "FINAL_UPLOAD_SECONDS", 1.0)
+    run = rundocs.Run("hung", dir="s3://bucket/project/runs", heartbeat_every=0)
+    started = time.monotonic()
+    for step in range(5):
+        run.log(step=step, loss=0.5)
+    assert time.monotonic() - started < 1.0  # log never waits for the store
+    with pytest.warns(RecordingWarning, match=r"cannot upload run .*no answer within 1 s.*rundocs sync"):
+        run.end()
+    assert time.monotonic() - started < 10.0
+    assert run.folder is not None and len((run.folder / METRICS_FILE).read_text().splitlines()) == 5

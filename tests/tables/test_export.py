@@ -104,3 +104,17 @@ def test_a_folder_that_is_not_an_export_is_left_alone(tmp_dir: Path) -> None:
     with pytest.raises(RundocsError, match=r"out: not empty and not a rundocs export"):
         export_tables(load_runs("runs"), tmp_dir / "out")
     assert [p.name for p in (tmp_dir / "out").iterdir()] == ["thesis.tex"]
+
+
+def test_a_tampered_manifest_never_names_a_file_to_delete(tmp_dir: Path) -> None:
+    write_run(tmp_dir / "runs", "a", ROWS)
+    export_tables(load_runs("runs"), tmp_dir / "out")
+    victim = tmp_dir / "victim.txt"
+    victim.write_text("keep me")
+    manifest = json.loads((tmp_dir / "out" / "_rundocs_export.json").read_text())
+    manifest["runs"]["20990101_000000_zzzz"] = "x/../../../victim.txt:abc"
+    (tmp_dir / "out" / "metrics" / "20990101_000000_zzzz.x").mkdir()
+    (tmp_dir / "out" / "_rundocs_export.json").write_text(json.dumps(manifest))
+
+    report = export_tables(load_runs("runs"), tmp_dir / "out")
+    assert victim.read_text() == "keep me" and report.removed == []

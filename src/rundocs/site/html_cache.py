@@ -50,7 +50,7 @@ MANIFEST_FILE = "html.json"
 _UNSEEN = frozenset({"plugins", "dev_addr", "watch", "site_dir"})
 #: Where a stored page may be: nothing in the manifest can point outside the cache's pages.
 _STORED = re.compile(r"pages/[0-9a-f]{32}\.html")
-_HREF = re.compile(r'href="([^"#?:]*)[#?"]')
+_LINK = re.compile(r'(?:href|src)="([^"#?:]*)[#?"]')
 
 
 def site_key(config: MkDocsConfig, files: Files) -> str | None:
@@ -294,9 +294,9 @@ def _url_path(url: str) -> str:
 
 
 def _links(page: Page) -> set[str]:
-    """The site paths the page's own content links to (relative links only)."""
+    """The site paths the page's own content links to or shows (href and src; relative links only)."""
     base = page.url if page.url.endswith("/") else posixpath.dirname(page.url)
-    hrefs = _HREF.findall(page.content or "")
+    hrefs = _LINK.findall(page.content or "")
     return {_url_path(posixpath.join(base, href)) for href in hrefs if href and not href.startswith("/")}
 
 

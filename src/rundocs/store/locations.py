@@ -10,7 +10,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rundocs import env
 from rundocs.exceptions import MissingDependencyError, StoreError
@@ -30,6 +30,11 @@ def is_url(location: str | os.PathLike[str]) -> bool:
     return isinstance(location, str) and _URL.match(location) is not None
 
 
+#: Limits for a store that accepts a connection and never answers: no request waits forever.
+_S3_LIMITS = {"config_kwargs": {"connect_timeout": 10, "read_timeout": 60, "retries": {"max_attempts": 3}}}
+_CLIENT_OPTIONS: dict[str, dict[str, Any]] = {"s3": _S3_LIMITS, "s3a": _S3_LIMITS}
+
+
 def open_store(url: str) -> tuple[AbstractFileSystem, str]:
     """The fsspec file system of ``url`` and the path of its prefix on it.
 
@@ -47,7 +52,7 @@ def open_store(url: str) -> tuple[AbstractFileSystem, str]:
     except ImportError as error:
         raise MissingDependencyError("fsspec", extra) from error
     try:
-        fs, path = url_to_fs(url)
+        fs, path = url_to_fs(url, **_CLIENT_OPTIONS.get(scheme, {}))
     except ImportError as error:  # fsspec names the missing package in its message
         raise MissingDependencyError(error.name or f"the package for {scheme}://", extra) from error
     except (ValueError, OSError) as error:  # an unknown scheme, a store that cannot start (hdfs without Java)

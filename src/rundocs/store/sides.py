@@ -24,7 +24,7 @@ from rundocs.exceptions import StoreError
 from rundocs.format.decode import RUN_ID_RULE, is_run_id
 from rundocs.format.schema import METRICS_FILE, NOTES_FILE, RUN_FILE
 from rundocs.load.problems import Problem
-from rundocs.safe_files import MAX_METRICS_BYTES, MAX_NOTES_BYTES, MAX_RUN_BYTES, read_input
+from rundocs.safe_files import MAX_METRICS_BYTES, MAX_NOTES_BYTES, MAX_RUN_BYTES, UnreadableFile, read_input
 from rundocs.store.locations import describe_error, open_store
 
 if TYPE_CHECKING:
@@ -178,7 +178,17 @@ class StoreSide:
         return entries, problems
 
     def read(self, key: str) -> bytes:
-        return bytes(self.fs.cat_file(f"{self.prefix}/{key}"))
+        """The object's bytes, never more than its file's limit (an object replaced by a larger
+        one since it was listed is refused, not read whole).
+
+        Raises:
+            OSError: When it is missing, or over the limit (``UnreadableFile``).
+        """
+        limit = COPIED_FILES[key.rpartition("/")[2]]
+        data = bytes(self.fs.cat_file(f"{self.prefix}/{key}", start=0, end=limit + 1))
+        if len(data) > limit:
+            raise UnreadableFile(f"{self.name}/{key}: over the limit of {limit:,} bytes")
+        return data
 
     def write(self, key: str, data: bytes) -> None:
         """One PUT: a reader sees the old object or the new one, never a part."""

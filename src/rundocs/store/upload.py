@@ -26,6 +26,11 @@ from rundocs.store.sync import GONE, copy_file
 
 T = TypeVar("T")
 
+#: The longest the end of a run, or a signal, waits for the last upload: a store that does not
+#: answer in time leaves the run in its staging folder, with a warning, and the process goes on
+#: (or dies, after a signal). The upload's own thread is a daemon: it never holds the exit.
+FINAL_UPLOAD_SECONDS = 60.0
+
 
 class RunUploader:
     """Uploads one run folder (``folder``, named by the run id) to ``url/<run id>/``."""
@@ -37,7 +42,8 @@ class RunUploader:
         self._store: StoreSide | None = None  # opened on the first upload, off the training thread
         self._warn = warn
         self._uploaded: dict[str, Tag] = {}  # what each file's tag was when last put
-        self._lock = threading.RLock()  # one upload at a time; reentrant for a signal handler
+        self._lock = threading.Lock()  # one upload at a time
+        self._flushing = threading.Lock()  # one waiting flush at a time
         self._wanted = threading.Event()
         self._failure: str | None = None  # why the last upload failed, until reported
         self._closed = False
@@ -55,10 +61,28 @@ class RunUploader:
         self._wanted.set()
 
     def flush(self) -> bool:
-        """Upload now, on this thread (a signal handler before the process dies); whether it succeeded."""
-        ok = self._upload()
-        self._report()
-        return ok
+        """Upload now and wait for it, at most ``FINAL_UPLOAD_SECONDS`` (the end of a run, a signal
+        before the process dies); whether it succeeded. A flush that finds another one waiting
+        (a second signal during the first's upload) returns at once."""
+        if not self._flushing.acquire(blocking=False):
+            return False
+        try:
+            outcome: list[bool] = []
+            attempt = threading.Thread(
+                target=lambda: outcome.append(self._upload()), name=f"rundocs-final-upload-{self._folder.name}",
+                daemon=True,
+            )  # fmt: skip
+            try:
+                attempt.start()
+            except RuntimeError:  # Python 3.12+ starts no thread at exit: the client's own timeouts bound it
+                attempt.run()
+            attempt.join(FINAL_UPLOAD_SECONDS)
+            if attempt.is_alive():
+                self._failure = f"no answer within {FINAL_UPLOAD_SECONDS:g} s"
+            self._report()
+            return outcome == [True]
+        finally:
+            self._flushing.release()
 
     def close(self, *, at_exit: bool = False) -> bool:
         """The final upload, after the run's last write: stops the background thread, uploads on

@@ -126,7 +126,12 @@ def _read_manifest(out: Path) -> dict[str, str]:
     try:
         data: Any = json.loads((out / MANIFEST).read_bytes())
         if data.get("version") == _VERSION and isinstance(data.get("runs"), dict):
-            return {k: v for k, v in data["runs"].items() if is_run_id(k) and isinstance(v, str) and ":" in v}
+            # a key is "<format>:<signature>": only a known format ever becomes part of a file name
+            return {
+                k: v
+                for k, v in data["runs"].items()
+                if is_run_id(k) and isinstance(v, str) and v.partition(":")[0] in FORMATS and ":" in v
+            }
     except (OSError, ValueError, AttributeError):
         pass
     raise RundocsError(
