@@ -96,7 +96,8 @@ def mirror_store(url: str, cache: Path) -> tuple[Path, SyncReport]:
     """Bring the local copy of the store ``url`` up to date (files gone from the store are
     removed from it); returns its folder, which the local loader reads with its own rules."""
     folder = mirror_folder(url, cache)
-    report = sync(StoreSide(url), FolderSide(folder), folder.parent / _MANIFEST, delete=True)
+    # a dot name: never the mirror's own folder, whose name (the URL's last part) has no leading dot
+    report = sync(StoreSide(url), FolderSide(folder), folder.parent / f".{_MANIFEST}", delete=True)
     return folder, report
 
 
