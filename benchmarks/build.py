@@ -18,6 +18,7 @@ user runs it:
     python benchmarks/build.py                 # 1,000 and 5,000 runs (about 10 minutes)
     python benchmarks/build.py --runs 200 --flat-max 200   # a quick smoke run
     python benchmarks/build.py --runs 1000 5000 20000 --flat-max 0 --repeats 1   # end-to-end figures
+    python benchmarks/build.py --runs 20000 --plugin-only   # the plugin alone, cold and after one change
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ EPOCHS = 100
 PHASES = 20
 COLD_REPEATS = 3
 CHANGED_REPEATS = 5
+PLUGIN_WAY = "mkdocs build with the plugin's page cache"
 GENERATE = """
 import json, sys, time
 t0 = time.perf_counter()
@@ -65,11 +67,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, help="samples of each generation figure (default: 3 cold, 5 changed)")
     parser.add_argument("--serve", action="store_true", help="also time a logged epoch reaching mkdocs serve")
     parser.add_argument("--no-zensical", action="store_true", help="leave Zensical out of the end-to-end figures")
+    parser.add_argument(
+        "--plugin-only", action="store_true", help="only the plugin's end-to-end build, cold and after one change"
+    )
     args = parser.parse_args()
     if args.repeats:
         global COLD_REPEATS, CHANGED_REPEATS
         COLD_REPEATS = CHANGED_REPEATS = args.repeats
 
+    if args.plugin_only:
+        plugin_only(args.runs)
+        return
     results = []
     with tempfile.TemporaryDirectory(prefix="rundocs-build-bench-") as scratch:
         for count in args.runs:
@@ -86,6 +94,23 @@ def main() -> None:
     print(report(results, info))
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
+
+
+def plugin_only(counts: list[int]) -> None:
+    """The cold end-to-end build a team starts from, and the rebuild after one change, with the
+    plugin alone (what fits in minutes at 20,000 runs); a Markdown table."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rundocs-build-bench-") as scratch:
+        for count in counts:
+            project = Path(scratch) / str(count)
+            write_runs(project / "runs", count)
+            write_plans(project / "plans")
+            config = yaml.safe_load((ROOT / "tests" / "integration" / "minimal" / "mkdocs.yml").read_text())
+            cold, changed = end_to_end(project, config, count, zensical=False, only=PLUGIN_WAY)[PLUGIN_WAY]
+            rows.append([f"{count:,}", f"{cold:.1f} s", f"{changed:.1f} s"])
+            shutil.rmtree(project)
+    print(markdown_table(["runs", "plugin: cold", "plugin: after one change"], rows))
+    print(f"\n{describe_machine(machine())}")
 
 
 def measure(project: Path, count: int, *, flat: bool, zensical: bool, serve: bool) -> dict[str, Any]:
@@ -137,12 +162,15 @@ def generate(project: Path, *options: str) -> tuple[dict[str, float], float]:
     return json.loads(done.stdout.splitlines()[-1]), time.perf_counter() - start
 
 
-def end_to_end(project: Path, config: dict[str, Any], count: int, *, zensical: bool) -> dict[str, list[float]]:
-    """Seconds from runs to HTML, [cold, after one run changed], for each way of building the site."""
+def end_to_end(
+    project: Path, config: dict[str, Any], count: int, *, zensical: bool, only: str | None = None
+) -> dict[str, list[float]]:
+    """Seconds from runs to HTML, [cold, after one run changed], for each way of building the
+    site (``only``: that way alone)."""
     plugin = {**config, "plugins": [*config["plugins"], {"rundocs": {"title": "Scale"}}]}
     ways: dict[str, tuple[dict[str, Any], list[list[str]]]] = {
         "rundocs build + mkdocs build": (config, [RUNDOCS, MKDOCS]),
-        "mkdocs build with the plugin's page cache": (plugin, [MKDOCS]),
+        PLUGIN_WAY: (plugin, [MKDOCS]),
     }
     if zensical:
         ways["rundocs build + zensical build"] = (
@@ -151,6 +179,8 @@ def end_to_end(project: Path, config: dict[str, Any], count: int, *, zensical: b
         )
     figures = {}
     for index, (way, (settings, commands)) in enumerate(ways.items()):
+        if only is not None and way != only:
+            continue
         (project / "mkdocs.yml").write_text(yaml.safe_dump(settings))
         for stale in ("docs", "site", ".rundocs-cache", ".cache"):
             shutil.rmtree(project / stale, ignore_errors=True)
