@@ -6,7 +6,7 @@ import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -36,13 +36,7 @@ def _site_options(function: Callable[..., None]) -> Callable[..., None]:
             click.option("--docs", "docs_dir", default="docs", show_default=True, type=click.Path(path_type=Path)),
             click.option("--templates", default="templates", show_default=True, type=click.Path(path_type=Path)),
             click.option("--title", default=None, help="Title of the home page [default: site_name of mkdocs.yml]."),
-            click.option(
-                "--cache",
-                default=".rundocs-cache",
-                show_default=True,
-                type=click.Path(path_type=Path),
-                help="Folder for parsed runs and the page manifest, so a rebuild redoes only what changed.",
-            ),
+            _cache_option("Folder for parsed runs and the page manifest, so a rebuild redoes only what changed."),
             click.option("--no-cache", is_flag=True, help="Read every run and render every page."),
             click.option(
                 "--allow-problems",
@@ -77,6 +71,16 @@ _RUNS_OPTION = click.option(
     callback=_runs_location,
     help="The runs folder, or an object store: s3://bucket/prefix, gs://..., file://...",
 )
+
+
+_Decorated = TypeVar("_Decorated", bound=Callable[..., Any])
+
+
+def _cache_option(help_text: str) -> Callable[[_Decorated], _Decorated]:
+    """``--cache``: the folder every command that reads runs keeps what it parsed in."""
+    return click.option(
+        "--cache", default=".rundocs-cache", show_default=True, type=click.Path(path_type=Path), help=help_text
+    )
 
 
 def _parse_directions(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -316,13 +320,7 @@ def _table_options(function: Callable[..., None]) -> Callable[..., None]:
     for option in reversed(
         [
             _RUNS_OPTION,
-            click.option(
-                "--cache",
-                default=".rundocs-cache",
-                show_default=True,
-                type=click.Path(path_type=Path),
-                help="Folder of parsed runs (shared with build), so only changed runs are read again.",
-            ),
+            _cache_option("Folder of parsed runs (shared with build), so only changed runs are read again."),
             click.option("--no-cache", is_flag=True, help="Read every run."),
             _DIRECTION_OPTION,
         ]
@@ -381,13 +379,7 @@ def query(
 @click.argument("source")
 @click.argument("target")
 @click.option("--delete", is_flag=True, help="Also delete run files in TARGET that SOURCE no longer has.")
-@click.option(
-    "--cache",
-    default=".rundocs-cache",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Folder for the list of what was copied, so the next sync copies only what changed.",
-)
+@_cache_option("Folder for the list of what was copied, so the next sync copies only what changed.")
 def sync(source: str, target: str, delete: bool, cache: Path) -> None:
     """Copy runs from SOURCE to TARGET, each a runs folder or a store URL (s3://bucket/runs):
     only files that changed since the last sync, a local metrics file up to its last complete
