@@ -18,7 +18,7 @@ user runs it:
     python benchmarks/build.py                 # 1,000 and 5,000 runs (about 10 minutes)
     python benchmarks/build.py --runs 200 --flat-max 200   # a quick smoke run
     python benchmarks/build.py --runs 1000 5000 20000 --flat-max 0 --repeats 1   # end-to-end figures
-    python benchmarks/build.py --runs 20000 --plugin-only   # the plugin alone, cold and after one change
+    python benchmarks/build.py --runs 20000 --only plugin   # end to end only, by the ways named
 """
 
 from __future__ import annotations
@@ -46,7 +46,11 @@ EPOCHS = 100
 PHASES = 20
 COLD_REPEATS = 3
 CHANGED_REPEATS = 5
+BEFORE_WAY = "rundocs build + mkdocs build"
 PLUGIN_WAY = "mkdocs build with the plugin's page cache"
+ZENSICAL_WAY = "rundocs build + zensical build"
+#: The ways from runs to HTML that ``--only`` names.
+WAYS = {"before": BEFORE_WAY, "plugin": PLUGIN_WAY, "zensical": ZENSICAL_WAY}
 GENERATE = """
 import json, sys, time
 t0 = time.perf_counter()
@@ -67,16 +71,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, help="samples of each generation figure (default: 3 cold, 5 changed)")
     parser.add_argument("--serve", action="store_true", help="also time a logged epoch reaching mkdocs serve")
     parser.add_argument("--no-zensical", action="store_true", help="leave Zensical out of the end-to-end figures")
-    parser.add_argument(
-        "--plugin-only", action="store_true", help="only the plugin's end-to-end build, cold and after one change"
-    )
+    parser.add_argument("--only", nargs="+", choices=sorted(WAYS), help="end to end only, these ways")
     args = parser.parse_args()
     if args.repeats:
         global COLD_REPEATS, CHANGED_REPEATS
         COLD_REPEATS = CHANGED_REPEATS = args.repeats
 
-    if args.plugin_only:
-        plugin_only(args.runs)
+    if args.only:
+        end_to_end_only(args.runs, [WAYS[name] for name in args.only])
         return
     results = []
     with tempfile.TemporaryDirectory(prefix="rundocs-build-bench-") as scratch:
@@ -96,9 +98,9 @@ def main() -> None:
         args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
 
 
-def plugin_only(counts: list[int]) -> None:
-    """The cold end-to-end build a team starts from, and the rebuild after one change, with the
-    plugin alone (what fits in minutes at 20,000 runs); a Markdown table."""
+def end_to_end_only(counts: list[int], ways: list[str]) -> None:
+    """The cold end-to-end build a team starts from, and the rebuild after one change, for the
+    ``ways`` named alone (what fits in minutes at 20,000 runs); a Markdown table."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="rundocs-build-bench-") as scratch:
         for count in counts:
@@ -106,10 +108,12 @@ def plugin_only(counts: list[int]) -> None:
             write_runs(project / "runs", count)
             write_plans(project / "plans")
             config = yaml.safe_load((ROOT / "tests" / "integration" / "minimal" / "mkdocs.yml").read_text())
-            cold, changed = end_to_end(project, config, count, zensical=False, only=PLUGIN_WAY)[PLUGIN_WAY]
-            rows.append([f"{count:,}", f"{cold:.1f} s", f"{changed:.1f} s"])
+            figures = end_to_end(project, config, count, zensical=ZENSICAL_WAY in ways, only=ways)
+            for way, (cold, changed) in figures.items():
+                rows.append([f"{count:,}", way, f"{cold:.1f} s", f"{changed:.1f} s"])
+                print(f"{count:,} runs, {way}: {cold:.1f} s cold, {changed:.1f} s after one change", flush=True)
             shutil.rmtree(project)
-    print(markdown_table(["runs", "plugin: cold", "plugin: after one change"], rows))
+    print(markdown_table(["runs", "way", "cold", "after one change"], rows))
     print(f"\n{describe_machine(machine())}")
 
 
@@ -163,23 +167,23 @@ def generate(project: Path, *options: str) -> tuple[dict[str, float], float]:
 
 
 def end_to_end(
-    project: Path, config: dict[str, Any], count: int, *, zensical: bool, only: str | None = None
+    project: Path, config: dict[str, Any], count: int, *, zensical: bool, only: list[str] | None = None
 ) -> dict[str, list[float]]:
     """Seconds from runs to HTML, [cold, after one run changed], for each way of building the
-    site (``only``: that way alone)."""
+    site (``only``: those ways alone)."""
     plugin = {**config, "plugins": [*config["plugins"], {"rundocs": {"title": "Scale"}}]}
     ways: dict[str, tuple[dict[str, Any], list[list[str]]]] = {
-        "rundocs build + mkdocs build": (config, [RUNDOCS, MKDOCS]),
+        BEFORE_WAY: (config, [RUNDOCS, MKDOCS]),
         PLUGIN_WAY: (plugin, [MKDOCS]),
     }
     if zensical:
-        ways["rundocs build + zensical build"] = (
+        ways[ZENSICAL_WAY] = (
             config,
             [RUNDOCS, [str(Path(sys.executable).parent / "zensical"), "build"]],
         )
     figures = {}
     for index, (way, (settings, commands)) in enumerate(ways.items()):
-        if only is not None and way != only:
+        if only is not None and way not in only:
             continue
         (project / "mkdocs.yml").write_text(yaml.safe_dump(settings))
         for stale in ("docs", "site", ".rundocs-cache", ".cache"):
