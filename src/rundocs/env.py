@@ -1,4 +1,4 @@
-"""Names of every environment variable rundocs reads, in one place."""
+"""Names of every environment variable rundocs reads, and the project folder it keeps its cache in."""
 
 from __future__ import annotations
 
@@ -29,3 +29,7 @@ SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 #: Folder where a run written to an object store (``RUNDOCS_DIR=s3://...``) is staged before
 #: each upload; default ``$XDG_CACHE_HOME/rundocs/staging`` (``~/.cache/rundocs/staging``).
 RUNDOCS_STAGING = "RUNDOCS_STAGING"
+
+#: The folder, relative to the project, where every command and the plugin keep what they parsed
+#: (runs, the page manifest, a store's mirror, the plugin's page cache) unless told another.
+DEFAULT_CACHE = ".rundocs-cache"

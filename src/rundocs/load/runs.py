@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rundocs.analyse.state import derive_states
+from rundocs.env import DEFAULT_CACHE
 from rundocs.exceptions import RunFormatError
 from rundocs.format.decode import RUN_ID_RULE, is_run_id
 from rundocs.load.cache import ParsedRun, Signature, fill_memo_from_disk, forget, read_run_folder, save_memo_to_disk
@@ -28,9 +29,6 @@ from rundocs.store.locations import is_url
 #: Rewriting the disk cache costs about as much as re-reading this many changed folders, so a
 #: build that re-read fewer (of a large folder) leaves the cache as it is; they are re-read next time.
 _RESAVE_AFTER = 20
-
-#: Where a store's mirror goes when ``load_runs`` is given no cache folder.
-DEFAULT_CACHE = ".rundocs-cache"
 
 #: A running run silent for longer than this (and than 3 of its usual gaps) is stalled.
 DEFAULT_STALLED_AFTER = timedelta(minutes=10)

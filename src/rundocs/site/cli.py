@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from rundocs.env import DEFAULT_CACHE
 from rundocs.exceptions import RundocsError
 from rundocs.site.mkdocs_config import read_site_name
 
@@ -79,7 +80,7 @@ _Decorated = TypeVar("_Decorated", bound=Callable[..., Any])
 def _cache_option(help_text: str) -> Callable[[_Decorated], _Decorated]:
     """``--cache``: the folder every command that reads runs keeps what it parsed in."""
     return click.option(
-        "--cache", default=".rundocs-cache", show_default=True, type=click.Path(path_type=Path), help=help_text
+        "--cache", default=DEFAULT_CACHE, show_default=True, type=click.Path(path_type=Path), help=help_text
     )
 
 
@@ -453,7 +454,7 @@ def import_optuna(storage: str, study: str, runs_dir: Path | str) -> None:
     from rundocs.optuna import import_command  # without optuna: "Error: optuna is not installed: ..."
     from rundocs.store.sync import local_runs
 
-    with local_runs(runs_dir, Path(".rundocs-cache")) as folder:
+    with local_runs(runs_dir, Path(DEFAULT_CACHE)) as folder:
         click.echo(import_command(storage, study, folder))
 
 
@@ -478,7 +479,7 @@ def _import_command(source: str, help_text: str) -> None:
             options = ImportOptions(phase=phase, sweep=sweep, metric=metric, goal=goal)
         except ValueError as error:
             raise click.UsageError(str(error)) from error
-        with local_runs(runs_dir, Path(".rundocs-cache")) as folder:  # a store: its mirror, uploaded after
+        with local_runs(runs_dir, Path(DEFAULT_CACHE)) as folder:  # a store: its mirror, uploaded after
             report = import_source(source, location, folder, options)
         for line in report.lines():
             click.echo(line)

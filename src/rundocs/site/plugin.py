@@ -20,6 +20,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from rundocs.env import DEFAULT_CACHE
 from rundocs.exceptions import RundocsError
 from rundocs.site.html_cache import HtmlCache
 
@@ -37,7 +38,7 @@ class RundocsPluginConfig(base.Config):
     """Home page title; defaults to ``site_name``."""
     directions = c.Type(dict, default={})
     """Which way is better for metrics whose names do not say: ``{hierarchy: min}``."""
-    cache = c.Type(str, default=".rundocs-cache")
+    cache = c.Type(str, default=DEFAULT_CACHE)
     """Parsed runs and the page manifest, relative to mkdocs.yml: rebuilds redo only what changed."""
     reuse_html = c.Type(bool, default=True)
     """Keep the HTML of generated pages outside the nav in the cache, and reuse it while the page
