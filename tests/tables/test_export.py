@@ -118,3 +118,17 @@ def test_a_tampered_manifest_never_names_a_file_to_delete(tmp_dir: Path) -> None
 
     report = export_tables(load_runs("runs"), tmp_dir / "out")
     assert victim.read_text() == "keep me" and report.removed == []
+
+
+def test_a_manifest_that_is_a_link_is_not_followed(tmp_dir: Path) -> None:
+    """An export folder whose manifest links elsewhere (to another export's, say) is not taken
+    for an export: nothing in it is deleted on the word of a file outside it."""
+    write_run(tmp_dir / "runs", "a", ROWS)
+    export_tables(load_runs("runs"), tmp_dir / "elsewhere")
+    (tmp_dir / "out").mkdir()
+    (tmp_dir / "out" / "notes.txt").write_text("mine")
+    (tmp_dir / "out" / "_rundocs_export.json").symlink_to(tmp_dir / "elsewhere" / "_rundocs_export.json")
+
+    with pytest.raises(RundocsError, match="not a rundocs export"):
+        export_tables(load_runs("runs"), tmp_dir / "out")
+    assert (tmp_dir / "out" / "notes.txt").read_text() == "mine"

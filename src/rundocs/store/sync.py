@@ -20,6 +20,7 @@ from pathlib import Path
 from rundocs.atomic import replace_file
 from rundocs.exceptions import StoreError
 from rundocs.load.problems import Problem
+from rundocs.safe_files import read_regular
 from rundocs.store.locations import describe_error, location_key, mirror_folder
 from rundocs.store.sides import FolderSide, Side, StoreSide, Tag, open_side
 
@@ -160,7 +161,7 @@ def _read_manifest(path: Path | None, source: str, target: str) -> dict[str, Tag
     if path is None:
         return {}
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_regular(path))  # a link in its place is not followed
         if data["version"] != _VERSION or data["source"] != source or data["target"] != target:
             return {}
         return {str(key): (int(size), str(version)) for key, (size, version) in data["files"].items()}

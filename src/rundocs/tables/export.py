@@ -29,6 +29,7 @@ from rundocs.exceptions import RundocsError, WriteError
 from rundocs.fingerprint import code_fingerprint
 from rundocs.format.decode import is_run_id
 from rundocs.load.runs import Runs
+from rundocs.safe_files import read_regular
 from rundocs.tables.arrow import pa
 from rundocs.tables.columns import make_metrics_table, make_runs_table
 
@@ -124,7 +125,7 @@ def _read_manifest(out: Path) -> dict[str, str]:
     if not entries:
         return {}
     try:
-        data: Any = json.loads((out / MANIFEST).read_bytes())
+        data: Any = json.loads(read_regular(out / MANIFEST))  # a link in its place is not followed
         if data.get("version") == _VERSION and isinstance(data.get("runs"), dict):
             # a key is "<format>:<signature>": only a known format ever becomes part of a file name
             return {
