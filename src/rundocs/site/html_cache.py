@@ -169,8 +169,8 @@ class HtmlCache:
         eligible = set() if self._key is None or listed is None else set(generated) - listed
         stored = self._read_manifest() if self._key is not None else {}
         urls = {_url_path(file.url) for file in files}
-        for src_uri in sorted(eligible):
-            file = files.get_file_from_path(src_uri)
+        for src_uri in sorted(eligible):  # generated paths are already as MkDocs keys them
+            file = files.src_uris.get(src_uri)
             if file is None or not file.inclusion.is_included():  # type: ignore[no-untyped-call]
                 continue
             _unlink(file.abs_dest_path)  # a page written in place must never write through a link into the cache
@@ -215,7 +215,7 @@ class HtmlCache:
         """Give each reused file a page that knows its anchors, so that links to them are checked
         as in a full build and ``sitemap.xml`` can list them (before MkDocs builds any page)."""
         for src_uri, record in self._reused.items():
-            file = files.get_file_from_path(src_uri)
+            file = files.src_uris.get(src_uri)
             if file is not None and file.page is None:
                 Page(None, file, config).present_anchor_ids = set(record["anchors"])
 
@@ -229,7 +229,7 @@ class HtmlCache:
         entries into the search index, then store what was built (unless a warning was logged)."""
         self.stop()
         for src_uri, record in self._reused.items():
-            file = files.get_file_from_path(src_uri)
+            file = files.src_uris.get(src_uri)
             if file is not None:
                 _link_or_copy(self.folder / record["html"], file.abs_dest_path)
         if search is not None:
