@@ -11,6 +11,7 @@ import torch
 
 from demolab.phases import PHASES, LabConfig, run_lab
 from demolab.reuse import RunBook
+from rundocs.formatting import counted
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         kept = sum(run_id in book.kept for run_id in run_ids)
         print(f"{phase}: {len(run_ids)} runs ({kept} kept, {len(run_ids) - kept} recorded)")
     if removed:
-        print(f"removed {len(removed)} runs no longer planned: {', '.join(removed)}")
+        print(f"removed {counted(len(removed), 'run')} no longer planned: {', '.join(removed)}")
     print(f"recorded in {args.runs} in {time.monotonic() - started:.0f} s")
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rundocs.formatting import counted
+
 if TYPE_CHECKING:
     from rundocs.load.problems import Problem
 
@@ -35,7 +37,7 @@ class RunFormatError(RundocsError):
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the runs folder:\n{lines}")
+        super().__init__(f"{counted(count, 'problem')} in the runs folder:\n{lines}")
 
 
 class CheckpointError(RundocsError):

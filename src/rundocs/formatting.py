@@ -72,6 +72,11 @@ def format_count(value: float) -> str:
     return f"{_strip(f'{rounded / size:.2f}')} {unit}"
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 run``, ``0 runs``, ``12,000 runs``: a count and its noun, as a sentence says them."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 def format_setting(value: Any) -> str:
     """A configuration value: a float as the shortest text that reads back as itself when that
     takes at most ``SETTING_DIGITS`` significant digits (``0.15``, ``3e-4``), else that many

@@ -46,8 +46,8 @@ def test_build_twice_writes_once_and_check_passes(tmp_dir: Path, child_env: dict
     second = rundocs("build", cwd=tmp_dir, env=child_env)
     check = rundocs("check", cwd=tmp_dir, env=child_env)
 
-    assert first.stdout == "16 written, 0 unchanged, 0 removed; 1 runs, 0 problems\n"
-    assert second.stdout == "0 written, 16 unchanged, 0 removed; 1 runs, 0 problems\n"
+    assert first.stdout == "16 written, 0 unchanged, 0 removed; 1 run, 0 problems\n"
+    assert second.stdout == "0 written, 16 unchanged, 0 removed; 1 run, 0 problems\n"
     assert (tmp_dir / "docs" / "runs" / "a.md").read_bytes() == page
     assert "| test\\_acc (summary) | — | — | 0.91234 | — |".encode() in page
     assert (check.returncode, check.stdout) == (0, "docs: 16 generated files up to date\n")
@@ -176,7 +176,7 @@ def test_a_hand_edited_asset_is_stale_and_written_again(tmp_dir: Path, child_env
     check = rundocs("check", cwd=tmp_dir, env=child_env)
     build = rundocs("build", cwd=tmp_dir, env=child_env)
     assert (check.returncode, check.stdout) == (1, "stale: docs/assets/rundocs/rundocs.css\n")
-    assert build.stdout == "1 written, 15 unchanged, 0 removed; 1 runs, 0 problems\n"
+    assert build.stdout == "1 written, 15 unchanged, 0 removed; 1 run, 0 problems\n"
     assert asset.read_bytes() == shipped
 
 
@@ -201,7 +201,7 @@ def test_build_writes_the_site_then_exits_1_when_it_dropped_something(tmp_dir: P
     allowed = [rundocs(command, "--allow-problems", cwd=tmp_dir, env=child_env) for command in ("build", "check")]
 
     assert build.returncode == 1
-    assert build.stdout == "16 written, 0 unchanged, 0 removed; 1 runs, 2 problems\n"
+    assert build.stdout == "16 written, 0 unchanged, 0 removed; 1 run, 2 problems\n"
     assert build.stderr == "2 problems in runs and plans: see docs/problems.md (--allow-problems to exit 0)\n"
     assert "runs/bad/run.json" in (tmp_dir / "docs" / "problems.md").read_text()
     assert (check.returncode, check.stdout) == (1, "docs: 16 generated files up to date\n")

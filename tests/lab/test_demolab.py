@@ -146,7 +146,7 @@ def test_a_rerun_keeps_every_run_untouched_and_removes_runs_no_longer_planned(la
     rundocs.Run("mine", phase="elsewhere", id="mine", dir=runs).end()  # not a phase of the lab: not the lab's to remove
     output = run_lab(runs)
     assert "search: 12 runs (12 kept, 0 recorded)" in output
-    assert "removed 1 runs no longer planned: 20261121_121420_kngf" in output
+    assert "removed 1 run no longer planned: 20261121_121420_kngf" in output
     assert not (runs / "20261121_121420_kngf").exists()
     after = file_states(runs)
     assert {path: state for path, state in after.items() if not path.startswith("mine")} == before

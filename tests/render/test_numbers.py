@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import rundocs
 from rundocs.formatting import (
     MISSING,
+    counted,
     format_column,
     format_count,
     format_differences,
@@ -227,3 +228,14 @@ def test_index_pages_mark_what_is_not_there(tmp_path: Path) -> None:
         f"| 0/1 runs | 0 | {MISSING} | {MISSING} | {MISSING} | {MISSING} |" in pages["phases/index.md"]
     )  # no verdict, no activity yet
     assert f"| {MISSING} | {MISSING} |" in pages["runs/index.md"]  # no phase, no results
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["run", "problem", "run folder"]))
+def test_a_count_names_its_noun_as_a_sentence_does(count: int, noun: str) -> None:
+    naive = str(count)
+    groups = []
+    while len(naive) > 3:
+        naive, groups = naive[:-3], [naive[-3:], *groups]
+    shown = ",".join([naive, *groups])
+    assert counted(count, noun) == f"{shown} {noun}" + ("" if count == 1 else "s")
+    assert counted(count, "entry", "entries").endswith("entry" if count == 1 else "entries")

@@ -149,7 +149,7 @@ def test_sweep_pages_and_the_index_state_runs_planned_run_time_and_wall_span_wit
     grid = pages["sweeps/g.md"]
     assert "2 runs (2/3 configurations planned); target" in grid
     assert "| 2 (2/3 configurations planned) | 20 min | 15 min | 2026-01-01 10:00 UTC | 2026-01-01 10:15 UTC |" in grid
-    assert "1 runs (1/2 runs planned)" in pages["sweeps/n.md"]
+    assert "1 run (1/2 runs planned)" in pages["sweeps/n.md"]
     index = pages["sweeps/index.md"]
     assert "| Sweep | Runs | Planned | Run time | Wall span |" in index
     assert "| [g](g.md) | 2 | 2/3 configurations | 20 min | 15 min |" in index

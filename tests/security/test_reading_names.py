@@ -77,7 +77,7 @@ def test_hostile_names_reach_no_path_or_link_of_the_built_site(tmp_path: Path) -
     build = run_rundocs(tmp_path, "build")
 
     assert build.returncode == 1 and f"{len(HOSTILE) + 1} problems in runs and plans" in build.stderr, build.stderr
-    assert f"1 runs, {len(HOSTILE) + 1} problems" in build.stdout  # the same count on both lines
+    assert f"1 run, {len(HOSTILE) + 1} problems" in build.stdout  # the same count on both lines
     generated = sorted(p.relative_to(tmp_path / "docs").as_posix() for p in (tmp_path / "docs").rglob("*.md"))
     assert [p for p in generated if p.startswith(("runs/", "phases/"))] == [
         "phases/index.md",

@@ -41,7 +41,7 @@ def test_build_and_validate_read_a_store(store: str, tmp_dir: Path) -> None:
     ]
     built = rundocs("build", "--runs", store, "--allow-problems", cwd=tmp_dir)
     assert (built.returncode, built.stderr) == (0, "")
-    assert "1 runs, 1 problems" in built.stdout
+    assert "1 run, 1 problem" in built.stdout
     assert (tmp_dir / "docs" / "runs" / "a.md").is_file()
     assert store in (tmp_dir / "docs" / "problems.md").read_text()
 

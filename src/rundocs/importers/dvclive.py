@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rundocs.format.decode import YEARS
+from rundocs.formatting import counted
 from rundocs.importers.csv_logs import NO_TIMES, read_config_yaml
 from rundocs.importers.imported import ImportedRun, source_key
 from rundocs.importers.points import Point, rows_of
@@ -75,7 +76,7 @@ def _read_run(path: Path, name: str, key: str) -> Iterator[ImportedRun | Unmappe
     for folder, what in _NOT_METRICS.items():
         if (path / folder).is_dir():
             count = sum(len(files) for _, _, files in os.walk(path / folder))
-            files = f"{count:,} file{'s' if count != 1 else ''}"
+            files = counted(count, "file")
             yield LeftOut(str(path / folder), f"{files}: {what}; only metrics are read")
     points: list[Point] = []
     plotted: set[str] = set()

@@ -14,6 +14,7 @@ from typing import Any
 
 from rundocs.atomic import replace_file
 from rundocs.format.schema import METRICS_FILE, RUN_FILE
+from rundocs.formatting import counted
 from rundocs.importers.imported import ImportedRun, run_files
 from rundocs.safe_files import MAX_RUN_BYTES, read_regular
 
@@ -67,7 +68,7 @@ class ImportReport:
     def lines(self) -> list[str]:
         """``imported 3 tensorboard runs into runs (2 written, 1 unchanged)``, then one line per problem."""
         count = len(self.written) + len(self.unchanged)
-        head = f"imported {count} {self.source} run{'s' if count != 1 else ''} into {self.runs_dir.as_posix()}"
+        head = f"imported {counted(count, self.source + ' run')} into {self.runs_dir.as_posix()}"
         changes = [
             f"{len(items)} {label}"
             for label, items in (("written", self.written), ("unchanged", self.unchanged))

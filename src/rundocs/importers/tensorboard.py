@@ -32,6 +32,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
+from rundocs.formatting import counted
 from rundocs.importers.csv_logs import read_config_yaml
 from rundocs.importers.imported import ImportedRun, source_key
 from rundocs.importers.points import Point, rows_of
@@ -237,8 +238,8 @@ def _run(folder: _Folder, root: Path, top: str) -> Iterator[ImportedRun | Unmapp
     for part in parts:
         yield from part.unmapped
         for (where, what), count in part.others.items():
-            shown = what if count == 1 else what[:-1] + "ies" if what.endswith("y") else what + "s"
-            yield LeftOut(f"{part.path}: {where}", f"{count:,} {shown}; only scalars are read")
+            plural = what[:-1] + "ies" if what.endswith("y") else None
+            yield LeftOut(f"{part.path}: {where}", f"{counted(count, what, plural)}; only scalars are read")
     if not folder.points:
         if not folder.unmapped:
             yield Unmapped(str(folder.path), "no scalars in its event files")

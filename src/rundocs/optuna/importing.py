@@ -14,6 +14,7 @@ from pathlib import Path
 from optuna.trial import TrialState
 
 from rundocs.format.schema import RUN_FILE
+from rundocs.formatting import counted
 from rundocs.importers.store import read_json, write_run_folder
 from rundocs.optuna.storage import StudyImportError, read_study
 from rundocs.optuna.trials import STATE_LABELS, StepName, TrialLayout, planned_epochs, trial_record
@@ -42,7 +43,7 @@ class ImportReport:
     def describe(self) -> str:
         """One line: ``imported 30 trials of 'demo' into runs: 24 complete, 5 pruned, 1 failed (30 written)``."""
         states = ", ".join(f"{self.states[label]} {label}" for label in STATE_LABELS.values() if self.states[label])
-        line = f"imported {self.imported} trial{'s' if self.imported != 1 else ''} of {self.study!r} into "
+        line = f"imported {counted(self.imported, 'trial')} of {self.study!r} into "
         line += f"{self.runs_dir.as_posix()}" + (f": {states}" if states else "")
         changes = [f"{len(self.written)} written"] if self.written else []
         changes += [f"{len(self.unchanged)} unchanged"] if self.unchanged else []

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from rundocs.format.schema import load_schema
 from rundocs.formatting import (
     SIGNIFICANT,
+    counted,
     format_column,
     format_differences,
     format_duration,
@@ -277,6 +278,7 @@ def filesize(size: Any) -> str:
 
 
 FILTERS = {
+    "counted": counted,
     "duration": format_duration,
     "differences": differences,
     "heading": heading,

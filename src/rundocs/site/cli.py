@@ -12,6 +12,7 @@ import click
 
 from rundocs.env import DEFAULT_CACHE
 from rundocs.exceptions import RundocsError
+from rundocs.formatting import counted
 from rundocs.site.mkdocs_config import read_site_name
 
 if TYPE_CHECKING:
@@ -130,8 +131,8 @@ def _fail_on_problems(generation: Generation, docs_dir: Path, allow_problems: bo
     failures = generation.site.failures
     if allow_problems or not (problems or failures):
         return
-    parts = [f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in runs and plans"] if problems else []
-    parts += [f"{len(failures)} page{'s' if len(failures) != 1 else ''} not built"] if failures else []
+    parts = [f"{counted(len(problems), 'problem')} in runs and plans"] if problems else []
+    parts += [f"{counted(len(failures), 'page')} not built"] if failures else []
     for failure in failures:
         click.echo(f"page not built: {docs_dir.as_posix()}/{failure.path}: {failure.input}: {failure.error}", err=True)
     click.echo(
@@ -173,7 +174,7 @@ def build(
     problems = _problems(generation)
     click.echo(
         f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed; "
-        f"{len(generation.runs.records)} runs, {len(problems)} problems"
+        f"{counted(len(generation.runs.records), 'run')}, {counted(len(problems), 'problem')}"
     )
     _fail_on_problems(generation, docs_dir, allow_problems)
 
@@ -339,7 +340,7 @@ def _load_tables_runs(runs_dir: Path | str, cache: Path, no_cache: bool) -> Runs
     runs = load_runs(runs_dir, now=reproducible_now(), cache_dir=None if no_cache else own_cache(cache))
     problems = [p for p in runs.problems if not p.warning]
     if problems:
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        count = counted(len(problems), "problem")
         click.echo(
             f"{count} in {_shown(runs_dir)}, those runs or lines left out (rundocs validate lists them)", err=True
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 from rundocs.analyse.names import Direction
 from rundocs.exceptions import MissingDependencyError, QueryError
+from rundocs.formatting import counted
 from rundocs.load.runs import Runs
 
 try:
@@ -86,7 +87,7 @@ def _table(header: Sequence[str], cells: list[list[str]], right: list[bool]) -> 
         return "  ".join(padded).rstrip()
 
     lines = [line(header), "  ".join("-" * w for w in widths), *(line(row) for row in shown)]
-    lines.append(f"({len(shown)} row{'s' if len(shown) != 1 else ''})")
+    lines.append(f"({counted(len(shown), 'row')})")
     return "\n".join(lines) + "\n"
 
 
