@@ -117,3 +117,22 @@ def test_a_reused_page_still_warns_of_an_image_that_is_gone(tmp_path: Path) -> N
         [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=project, capture_output=True, text=True, check=False
     )
     assert done.returncode == 1 and "'../figs/loss.png', but the target 'figs/loss.png' is not found" in done.stderr
+
+
+def test_a_link_to_a_page_that_moved_under_the_same_url_still_breaks(tmp_path: Path) -> None:
+    """``guide.md`` and ``guide/index.md`` share the URL ``guide/``: a reused page whose Markdown
+    links to ``guide.md`` must warn as a full build does once the page moved."""
+    project = make_project(tmp_path)
+    config = yaml.safe_load((project / "mkdocs.yml").read_text())
+    plugins = [plugin for plugin in config["plugins"] if plugin != "offline"]  # offline turns directory URLs off
+    (project / "mkdocs.yml").write_text(yaml.safe_dump({**config, "plugins": plugins, "use_directory_urls": True}))
+    (project / "docs" / "guide.md").write_text("# Guide\n")
+    (project / "runs" / RUNS[1] / "notes.md").write_text("See [the guide](../guide.md).\n")
+    mkdocs(project)
+    assert reused(mkdocs(project)) > 0
+    (project / "docs" / "guide").mkdir()
+    (project / "docs" / "guide.md").rename(project / "docs" / "guide" / "index.md")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1 and "'../guide.md', but the target 'guide.md' is not found" in done.stderr

@@ -53,10 +53,11 @@ _STORED = re.compile(r"pages/[0-9a-f]{32}\.html")
 _LINK = re.compile(r'(?:href|src)="([^"#?:]*)[#?"]')
 
 
-def site_key(config: MkDocsConfig, files: Files) -> str | None:
+def site_key(config: MkDocsConfig, files: Files, generated: set[str]) -> str | None:
     """What every reused page's HTML depends on besides its own Markdown: the settings, the
-    theme's own templates, the titles of the navigation and the code; None when a plugin, a
-    hook or an extension could add what the key cannot see."""
+    theme's own templates, the titles of the navigation, the code, and which pages people wrote
+    (a link to ``guide.md`` must break when it becomes ``guide/index.md``, though both have the
+    URL ``guide/``); None when a plugin, a hook or an extension could add what the key cannot see."""
     unknown = sorted(set(config.plugins) - KNOWN_PLUGINS)
     including = INCLUDING_EXTENSIONS.intersection(config.markdown_extensions)
     if unknown or including:  # MkDocs lists each hook among the plugins, by its file name
@@ -75,6 +76,8 @@ def site_key(config: MkDocsConfig, files: Files) -> str | None:
     for src_uri in sorted(_untitled_nav_pages(config.nav)):  # the navigation shows their first heading
         file = files.get_file_from_path(src_uri)
         digest.update(f"\n{src_uri} {_digest(file.content_bytes) if file else ''}".encode())
+    written = sorted(file.src_uri for file in files.documentation_pages() if file.src_uri not in generated)
+    digest.update(f"\n{written}".encode())
     return digest.hexdigest()
 
 
@@ -164,7 +167,8 @@ class HtmlCache:
     def start(self, files: Files, config: MkDocsConfig, generated: Iterable[str]) -> None:
         """Before MkDocs reads the pages: mark each page whose HTML can be reused as excluded."""
         self._reused, self._built, self._entries, self._digests, self._indexed = {}, {}, {}, {}, 0
-        self._key = site_key(config, files)
+        generated = set(generated)
+        self._key = site_key(config, files, generated)
         listed = nav_pages(config.nav)
         eligible = set() if self._key is None or listed is None else set(generated) - listed
         stored = self._read_manifest() if self._key is not None else {}
