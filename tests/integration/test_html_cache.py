@@ -136,3 +136,15 @@ def test_a_link_to_a_page_that_moved_under_the_same_url_still_breaks(tmp_path: P
         [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=project, capture_output=True, text=True, check=False
     )
     assert done.returncode == 1 and "'../guide.md', but the target 'guide.md' is not found" in done.stderr
+
+
+def test_an_extension_that_embeds_images_turns_reuse_off(tmp_path: Path) -> None:
+    """pymdownx.b64 puts an image's bytes into the page: a changed image must change the page."""
+    project = make_project(tmp_path)
+    config = yaml.safe_load((project / "mkdocs.yml").read_text())
+    extensions = [*config["markdown_extensions"], "pymdownx.b64"]
+    (project / "mkdocs.yml").write_text(yaml.safe_dump({**config, "markdown_extensions": extensions}))
+    mkdocs(project)
+    log = mkdocs(project)
+    assert reused(log) == 0
+    assert "rundocs: pages are built again at every build, since pymdownx.b64 may add" in log

@@ -41,8 +41,9 @@ log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 #: Plugins known to make a page's HTML from its Markdown alone; any other turns reuse off,
 #: since it may add what the cache cannot see (a git date, an included file).
 KNOWN_PLUGINS = frozenset({"material/search", "material/offline", "rundocs"})
-#: Markdown extensions that read other files into a page: with one configured, nothing is reused.
-INCLUDING_EXTENSIONS = frozenset({"pymdownx.snippets", "markdown_include.include"})
+#: Markdown extensions that read other files into a page (a snippet, an image as base64): with one
+#: configured, nothing is reused.
+INCLUDING_EXTENSIONS = frozenset({"pymdownx.snippets", "pymdownx.b64", "markdown_include.include"})
 #: Libraries whose version changes the HTML of a page.
 _LIBRARIES = ("mkdocs-material", "markdown", "pymdown-extensions", "jinja2")
 MANIFEST_FILE = "html.json"
