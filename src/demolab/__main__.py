@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     removed = book.remove_others(PHASES)
     for phase, run_ids in ids.items():
         kept = sum(run_id in book.kept for run_id in run_ids)
-        print(f"{phase}: {len(run_ids)} runs ({kept} kept, {len(run_ids) - kept} recorded)")
+        print(f"{phase}: {counted(len(run_ids), 'run')} ({kept} kept, {len(run_ids) - kept} recorded)")
     if removed:
         print(f"removed {counted(len(removed), 'run')} no longer planned: {', '.join(removed)}")
     print(f"recorded in {args.runs} in {time.monotonic() - started:.0f} s")

@@ -73,8 +73,9 @@ def format_count(value: float) -> str:
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """``1 run``, ``0 runs``, ``12,000 runs``: a count and its noun, as a sentence says them."""
-    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+    """``1 run``, ``0 runs``, ``12000 runs``: a count and its noun, as a sentence says them (digits
+    as the counts beside them print, so that a script can read the line)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def format_setting(value: Any) -> str:

@@ -12,6 +12,7 @@ import jinja2
 import pytest
 
 import rundocs
+from rundocs.render.environment import COMPILED_TEMPLATES
 from rundocs.render.pages import SiteOptions, render_site
 from tests.helpers import write_run
 from tests.integration.test_html_cache import append_epoch, make_project
@@ -58,6 +59,23 @@ def test_an_edited_project_template_is_compiled_again(tmp_path: Path, compiled: 
     assert compiled.count("run.md.j2") == 2
 
 
+def test_code_compiled_under_another_setup_is_not_reused(tmp_path: Path) -> None:
+    """``mkdocs serve`` reloads mkdocs.yml and its hooks in the same process: a template compiled
+    with other escaping or another filter (applied to a literal when compiling) is compiled again."""
+    (tmp_path / "page.html").write_text('{{ "<b>" }}|{{ "x" | shout }}')
+
+    def render(autoescape: bool, shout: object) -> str:
+        environment = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), autoescape=autoescape)
+        environment.filters["shout"] = shout
+        environment.bytecode_cache = COMPILED_TEMPLATES
+        return environment.get_template("page.html").render()
+
+    assert render(False, str.upper) == "<b>|X"
+    assert render(True, str.upper) == "&lt;b&gt;|X"
+    assert render(True, lambda text: text + "!") == "&lt;b&gt;|x!"
+    assert render(True, lambda text: text + "?") == "&lt;b&gt;|x?"
+
+
 def test_a_served_site_compiles_the_theme_once(tmp_path: Path, compiled: list[str]) -> None:
     """Two builds in one process, as ``mkdocs serve`` runs them: the second, after a run
     changed, compiles none of the theme's page templates nor rundocs' own."""
@@ -66,10 +84,21 @@ def test_a_served_site_compiles_the_theme_once(tmp_path: Path, compiled: list[st
 
     project = make_project(tmp_path)
     config_file = str(project / "mkdocs.yml")
+    environments: list[jinja2.Environment] = []
+    theme_environment = jinja2.Environment.__init__
+
+    def noting(self: jinja2.Environment, *args: object, **kwargs: object) -> None:
+        theme_environment(self, *args, **kwargs)  # type: ignore[arg-type]
+        environments.append(self)
+
     cwd = os.getcwd()
     os.chdir(project)
     try:
-        build(load_config(config_file))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(jinja2.Environment, "__init__", noting)
+            build(load_config(config_file))
+        main = [e for e in environments if e.bytecode_cache is not None]
+        assert main and all(e.bytecode_cache is COMPILED_TEMPLATES for e in main)
         assert any(name.endswith("main.html") for name in compiled), compiled
         compiled.clear()
         append_epoch(project, "20260101_100000_base")

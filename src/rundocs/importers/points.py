@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from rundocs.formatting import counted
 from rundocs.importers.imported import Row, line_epoch
 
 #: The metric that gives a line its epoch instead of being a metric (Lightning logs it with
@@ -61,6 +62,6 @@ def rows_of(points: Iterable[Point], start: float | None) -> tuple[list[Row], li
             time = line.wall_time - start if line.wall_time is not None and start is not None else None
             rows.append(Row(line.values, whole, step, time))
     if problems:
-        more = f" (and at {len(problems) - 1} more line{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+        more = f" (and at {counted(len(problems) - 1, 'more line')})" if len(problems) > 1 else ""
         problems = [f"{problems[0]}{more}: not a whole number from 0, so not used as the epoch"]
     return rows, problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import jinja2
@@ -35,19 +36,53 @@ def make_environment(project_templates: Path | None = None) -> jinja2.Environmen
 class CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates, kept in this process only: a served site builds again at every change,
     and compiling rundocs' templates and the theme's took about a fifth of such a build. Never
-    written to disk (compiled templates are code, and the cache folder holds none). Jinja checks
-    each entry against its template's source, so an edited template is compiled again."""
+    written to disk (compiled templates are code, and the cache folder holds none).
+
+    An entry is found by the template's name and file and by the setup of the environment that
+    compiled it (``_setup``: code compiled with other filters or escaping is not reused), and
+    Jinja checks it against the template's source, so an edited template is compiled again."""
 
     def __init__(self) -> None:
-        self._code: dict[str, bytes] = {}
+        self._code: dict[tuple[str, str], bytes] = {}
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self._code.get(bucket.key)
+        code = self._code.get((_setup(bucket.environment), bucket.key))
         if code is not None:
             bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
+        self._code[(_setup(bucket.environment), bucket.key)] = bucket.bytecode_to_string()
+
+
+def _setup(environment: jinja2.Environment) -> str:
+    """What Jinja's compiled code depends on besides the source: the syntax and whitespace
+    settings, escaping, extensions, and each filter and test (by identity and code, since a filter of
+    literals is applied when compiling, and a reloaded hook defines new functions)."""
+    settings = [
+        getattr(environment, name, None)
+        for name in (
+            "block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
+            "comment_start_string", "comment_end_string", "line_statement_prefix", "line_comment_prefix",
+            "trim_blocks", "lstrip_blocks", "newline_sequence", "keep_trailing_newline", "optimized", "is_async",
+        )
+    ]  # fmt: skip
+    parts = [repr(settings), _callable(environment.autoescape), _callable(environment.finalize)]
+    parts += sorted(
+        f"{type(extension).__module__}.{type(extension).__qualname__}" for extension in environment.extensions.values()
+    )
+    for kind, table in (("filter", environment.filters), ("test", environment.tests)):
+        parts += sorted(f"{kind} {name} {_callable(function)}" for name, function in table.items())
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _callable(function: object) -> str:
+    """A function as this process knows it (its identity) and by its code, so that neither a
+    function defined again (a reloaded hook) nor one whose code changed matches an older one."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return f"{id(function)} {function!r}" if callable(function) else repr(function)
+    digest = hashlib.blake2b(code.co_code + repr(code.co_consts).encode(), digest_size=8).hexdigest()
+    return f"{id(function)} {getattr(function, '__qualname__', '')} {digest}"
 
 
 #: The one store of this process, for rundocs' templates and (through the plugin) the theme's.

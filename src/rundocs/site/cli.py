@@ -276,7 +276,7 @@ def validate(runs_dir: Path | str, plans_dir: Path) -> None:
     if errors:
         raise SystemExit(1)
     warnings = len(problems) - len(errors)
-    suffix = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
+    suffix = f" ({counted(warnings, 'warning')})" if warnings else ""
     click.echo(f"{_shown(runs_dir)}, {plans_dir.as_posix()}: no problems{suffix}")
 
 

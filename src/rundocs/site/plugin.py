@@ -22,6 +22,7 @@ from mkdocs.structure.pages import Page
 
 from rundocs.env import DEFAULT_CACHE
 from rundocs.exceptions import RundocsError
+from rundocs.formatting import counted
 from rundocs.site.html_cache import HtmlCache
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
@@ -107,8 +108,9 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
         for problem in [*runs.problems, *plans.problems]:
             log.warning("%s", problem)
         log.info(
-            "%d pages written, %d unchanged, %d removed from %d runs",
-            len(report.written), len(report.unchanged), len(report.removed), len(runs.records),
+            "%s written, %d unchanged, %d removed from %s",
+            counted(len(report.written), "page"), len(report.unchanged), len(report.removed),
+            counted(len(runs.records), "run"),
         )  # fmt: skip
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:

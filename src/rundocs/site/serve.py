@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rundocs.exceptions import RundocsError
+from rundocs.formatting import counted
 from rundocs.load.cache import Signature, get_signature
 from rundocs.render.pages import SiteOptions
 from rundocs.site.generate import Project, build_project
@@ -166,9 +167,10 @@ def generate_pages(project: Project, options: SiteOptions, shown: set[str]) -> N
     changed = [*report.written, *(f"{path} (removed)" for path in report.removed)]
     log.log(
         logging.INFO if changed or new else logging.DEBUG,
-        "rundocs: %d pages changed%s; %d runs, %d problems",
-        len(changed), f" ({', '.join(changed[:5])}{', ...' if len(changed) > 5 else ''})" if changed else "",
-        len(runs.records), len(problems),
+        "rundocs: %s changed%s; %s, %s",
+        counted(len(changed), "page"),
+        f" ({', '.join(changed[:5])}{', ...' if len(changed) > 5 else ''})" if changed else "",
+        counted(len(runs.records), "run"), counted(len(problems), "problem"),
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rundocs.atomic import replace_file
 from rundocs.exceptions import StoreError
+from rundocs.formatting import counted
 from rundocs.load.problems import Problem
 from rundocs.safe_files import read_regular
 from rundocs.store.locations import describe_error, location_key, mirror_folder
@@ -45,7 +46,7 @@ class SyncReport:
     def line(self, source: str, target: str) -> str:
         return (
             f"{source} -> {target}: {len(self.copied)} copied, {self.unchanged} unchanged, "
-            f"{len(self.deleted)} deleted, {len(self.problems)} problems"
+            f"{len(self.deleted)} deleted, {counted(len(self.problems), 'problem')}"
         )
 
 
@@ -125,7 +126,9 @@ def local_runs(location: Path | str, cache: Path) -> Iterator[Path]:
         failed = [(key, error) for key, error in zip(changed, errors, strict=True) if error not in (None, GONE)]
     if failed:
         key, error = failed[0]
-        raise StoreError(location, "upload to", f"{len(failed)} of {len(changed)} files not uploaded; {key}: {error}")
+        raise StoreError(
+            location, "upload to", f"{len(failed)} of {counted(len(changed), 'file')} not uploaded; {key}: {error}"
+        )
 
 
 #: What ``copy_file`` returns for a file the source no longer has (removed or being replaced
