@@ -8,6 +8,7 @@ so ``mkdocs build --strict`` fails on them while a normal build still produces t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from mkdocs.structure.pages import Page
 from rundocs.env import DEFAULT_CACHE
 from rundocs.exceptions import RundocsError
 from rundocs.formatting import counted
+from rundocs.site.change_watch import ChangeWatch
 from rundocs.site.html_cache import HtmlCache
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
@@ -57,6 +59,8 @@ ASSET_JS = "assets/rundocs/rundocs.js"
 
 class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
     def __init__(self) -> None:
+        self._watch: ChangeWatch | None = None
+        self._cache: Path | None = None
         self._html: HtmlCache | None = None
         self._generated: set[str] = set()
         self._files: Files | None = None
@@ -98,12 +102,16 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
             directions=self.config.directions,
         )
         try:
-            generation, report = build_project(project, options)
+            with self._watch.generating() if self._watch is not None else contextlib.nullcontext():
+                generation, report = build_project(project, options)
+                if self._watch is not None:
+                    self._watch.wrote(report.written, report.removed)
         except RundocsError as error:
             raise PluginError(str(error)) from error
         self._generated = {path for path in generation.site.paths() if path.endswith(".md")}
-        cache = own_cache(project.cache) if self.config.reuse_html else None
-        self._html = HtmlCache(cache / "site") if cache is not None else None
+        self._cache = own_cache(project.cache)
+        reuse = self._cache is not None and self.config.reuse_html
+        self._html = HtmlCache(self._cache / "site") if reuse and self._cache is not None else None
         runs, plans = generation.runs, generation.plans
         for problem in [*runs.problems, *plans.problems]:
             log.warning("%s", problem)
@@ -146,12 +154,31 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
         if self._html is not None:
             self._html.stop()
 
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Defined so that MkDocs keeps this one instance for every build of ``mkdocs serve``."""
+
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        """Have the server build again when runs, plans, templates or ``docs/`` change, through
+        inotify where it can (``rundocs.site.change_watch``), else by the server's polling."""
         root = Path(config.config_file_path or ".").resolve().parent
-        for folder in (self.config.runs, self.config.plans, self.config.templates):
-            if (root / folder).is_dir():
-                server.watch(str(root / folder))
+        folders = [
+            root / f for f in (self.config.runs, self.config.plans, self.config.templates) if (root / f).is_dir()
+        ]
+        if self._cache is not None:
+            watch = ChangeWatch(Path(config.docs_dir), folders, self._cache / "serve" / "changed")
+            if watch.start():
+                server.unwatch(config.docs_dir)  # its polling saw the pages written at each build as a change
+                server.watch(str(watch.signal.parent))
+                self._watch = watch
+                return server
+        for folder in folders:
+            server.watch(str(folder))
         return server
+
+    def on_shutdown(self) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
 
 
 def _search_index(config: MkDocsConfig) -> Any:
