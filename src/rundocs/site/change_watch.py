@@ -25,7 +25,7 @@ from rundocs.atomic import replace_file
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
-#: What a file event can be that changes what a page shows (opening or reading a file is not).
+#: The events that change what a page shows (opening or reading a file does not).
 _CHANGES = frozenset({"created", "modified", "deleted", "moved", "closed"})
 #: How long an event in ``docs/`` waits for a generation under way to finish before it is judged.
 _GENERATION_WAIT = 120.0
@@ -48,10 +48,18 @@ class ChangeWatch:
     def start(self) -> bool:
         """Start watching; False (nothing started) where inotify cannot be used."""
         try:
+            from watchdog import events
             from watchdog.events import FileSystemEvent, FileSystemEventHandler
             from watchdog.observers.inotify import InotifyObserver
         except ImportError:  # watchdog comes with MkDocs; its inotify observer only on Linux
             return False
+        # Only what changes a file or a folder: subscribing to openings and reads as well (the
+        # default) floods the kernel's queue while a build reads every run, and watchdog then walks
+        # every folder again to catch up, which opens them all: a loop that never ends.
+        kinds = [
+            events.FileCreatedEvent, events.FileModifiedEvent, events.FileDeletedEvent, events.FileMovedEvent,
+            events.FileClosedEvent, events.DirCreatedEvent, events.DirDeletedEvent, events.DirMovedEvent,
+        ]  # fmt: skip
         watch = self
 
         class Handler(FileSystemEventHandler):
@@ -62,7 +70,7 @@ class ChangeWatch:
         try:
             self.signal.parent.mkdir(parents=True, exist_ok=True)
             for folder in [self.docs, *self.folders]:
-                observer.schedule(Handler(), str(folder), recursive=True)
+                observer.schedule(Handler(), str(folder), recursive=True, event_filter=kinds)
             observer.start()
         except OSError as error:  # the limit of inotify watches (fs.inotify.max_user_watches), a folder gone
             log.info("rundocs: changes are found by polling, as inotify is not available here: %s", error)
@@ -93,21 +101,24 @@ class ChangeWatch:
 
     def noticed(self, kind: str, is_directory: bool, paths: list[bytes | str]) -> None:
         """One event from the observer's thread: ask for a build unless it is the plugin's own."""
-        if is_directory or kind not in _CHANGES:
+        if kind not in _CHANGES:
             return
         shown = [os.fsdecode(path) for path in paths if path]
-        if all(self._is_own(path) for path in shown):
+        if all(self._is_own(path, is_directory) for path in shown):
             return
         try:
             replace_file(self.signal, str(time.time_ns()).encode(), durable=False)
         except OSError as error:
             log.warning("rundocs: cannot ask the server to build again (%s): %s", self.signal, error)
 
-    def _is_own(self, path: str) -> bool:
+    def _is_own(self, path: str, is_directory: bool) -> bool:
         """Whether a path under ``docs/`` is as the last generation left it (or one of its
-        temporary files, gone since)."""
+        temporary files, gone since, or a folder: the files in it tell). Elsewhere, a folder
+        that appears or goes (a run folder moved in) is a change, as a file is."""
         if not path.startswith(str(self.docs) + os.sep):
             return False
+        if is_directory:
+            return True
         self._idle.wait(_GENERATION_WAIT)
         name = os.path.basename(path)
         if name.startswith(".") and name.endswith(".tmp") and f".{os.getpid()}." in name:  # atomic.replace_file's
