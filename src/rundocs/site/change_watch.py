@@ -26,7 +26,7 @@ from rundocs.atomic import replace_file
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
 #: The events that change what a page shows (opening or reading a file does not).
-_CHANGES = frozenset({"created", "modified", "deleted", "moved", "closed"})
+_CHANGES = frozenset({"created", "modified", "deleted", "moved", "closed", "attrib"})
 #: How long an event in ``docs/`` waits for a generation under way to finish before it is judged.
 _GENERATION_WAIT = 120.0
 
@@ -58,7 +58,8 @@ class ChangeWatch:
         # every folder again to catch up, which opens them all: a loop that never ends.
         kinds = [
             events.FileCreatedEvent, events.FileModifiedEvent, events.FileDeletedEvent, events.FileMovedEvent,
-            events.FileClosedEvent, events.DirCreatedEvent, events.DirDeletedEvent, events.DirMovedEvent,
+            events.FileClosedEvent, events.FileAttribEvent, events.DirCreatedEvent, events.DirDeletedEvent,
+            events.DirMovedEvent,
         ]  # fmt: skip
         watch = self
 
@@ -69,6 +70,7 @@ class ChangeWatch:
         observer = InotifyObserver()
         try:
             self.signal.parent.mkdir(parents=True, exist_ok=True)
+            replace_file(self.signal, b"0", durable=False)  # a folder that cannot take it: poll instead
             for folder in [self.docs, *self.folders]:
                 observer.schedule(Handler(), str(folder), recursive=True, event_filter=kinds)
             observer.start()
@@ -104,21 +106,23 @@ class ChangeWatch:
         if kind not in _CHANGES:
             return
         shown = [os.fsdecode(path) for path in paths if path]
-        if all(self._is_own(path, is_directory) for path in shown):
+        if all(self._is_own(path, kind, is_directory) for path in shown):
             return
         try:
+            self.signal.parent.mkdir(parents=True, exist_ok=True)  # the cache may have been deleted
             replace_file(self.signal, str(time.time_ns()).encode(), durable=False)
         except OSError as error:
             log.warning("rundocs: cannot ask the server to build again (%s): %s", self.signal, error)
 
-    def _is_own(self, path: str, is_directory: bool) -> bool:
+    def _is_own(self, path: str, kind: str, is_directory: bool) -> bool:
         """Whether a path under ``docs/`` is as the last generation left it (or one of its
-        temporary files, gone since, or a folder: the files in it tell). Elsewhere, a folder
-        that appears or goes (a run folder moved in) is a change, as a file is."""
+        temporary files, gone since, or a new folder: the files written into it tell; a folder
+        moved or deleted is a change, as it comes without events for its files). Elsewhere,
+        every change is one."""
         if not path.startswith(str(self.docs) + os.sep):
             return False
         if is_directory:
-            return True
+            return kind == "created"
         self._idle.wait(_GENERATION_WAIT)
         name = os.path.basename(path)
         if name.startswith(".") and name.endswith(".tmp") and f".{os.getpid()}." in name:  # atomic.replace_file's

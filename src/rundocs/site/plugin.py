@@ -24,6 +24,7 @@ from mkdocs.structure.pages import Page
 from rundocs.env import DEFAULT_CACHE
 from rundocs.exceptions import RundocsError
 from rundocs.formatting import counted
+from rundocs.safe_files import trust_symlinks
 from rundocs.site.change_watch import ChangeWatch
 from rundocs.site.html_cache import HtmlCache
 
@@ -164,7 +165,7 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
         folders = [
             root / f for f in (self.config.runs, self.config.plans, self.config.templates) if (root / f).is_dir()
         ]
-        if self._cache is not None:
+        if self._cache is not None and not trust_symlinks():  # inotify does not follow a linked run folder
             watch = ChangeWatch(Path(config.docs_dir), folders, self._cache / "serve" / "changed")
             if watch.start():
                 server.unwatch(config.docs_dir)  # its polling saw the pages written at each build as a change
