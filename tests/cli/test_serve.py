@@ -3,6 +3,7 @@ served HTML followed until it shows the new values, a broken run folder and a ne
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,30 +49,30 @@ def _wait_for(url: str, text: str, server: subprocess.Popen[bytes], log: Path) -
     pytest.fail(f"{url} never showed {text!r} within {TIMEOUT} s:\n{log.read_text('utf-8')}")
 
 
+@contextlib.contextmanager
+def serving(command: list[str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process writing to ``log``; at the end it must stop on Ctrl-C with status 0
+    (killed if it is still running, whatever happened)."""
+    with log.open("wb") as output:
+        server = subprocess.Popen(command, cwd=cwd, env=child_environment(), stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield server
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=20) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
 def test_serve_shows_new_values_and_runs_while_they_train_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "rundocs", "init"], cwd=tmp_path, env=child_environment(), check=True)
     base = f"http://127.0.0.1:{_free_port()}"
     log = tmp_path / "serve.log"
     with rundocs.Run("live", id="live", dir=tmp_path / "runs", epochs=3) as run:
         run.log(epoch=1, val_acc=0.5)
-        with log.open("wb") as output:
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "rundocs",
-                    "serve",
-                    "--interval",
-                    "0.1",
-                    "--dev-addr",
-                    base.removeprefix("http://"),
-                ],
-                cwd=tmp_path,
-                env=child_environment(),
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        try:
+        command = [sys.executable, "-m", "rundocs", "serve", "--interval", "0.1", "--dev-addr", base[7:]]
+        with serving(command, tmp_path, log) as server:
             _wait_for(f"{base}/runs/live.html", "E001/003", server, log)
             run.log(epoch=2, val_acc=0.8125)
             run.summary(test_acc=0.4321)
@@ -82,12 +84,6 @@ def test_serve_shows_new_values_and_runs_while_they_train_and_stops_on_ctrl_c(tm
             with rundocs.Run("second", id="second-run", dir=tmp_path / "runs") as second:
                 second.log(epoch=1, val_acc=0.25)
             _wait_for(f"{base}/runs/index.html", "second-run", server, log)
-            server.send_signal(signal.SIGINT)
-            assert server.wait(timeout=10) == 0
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait()
     output = log.read_text("utf-8")
     assert [line for line in output.splitlines() if "broken" in line] == [
         "WARNING -  rundocs: runs/broken/run.json:1: invalid JSON: unexpected end of data (column 2)"

@@ -3,14 +3,11 @@ or a person edited a page, and none for the pages the plugin itself wrote."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.cli.test_serve import _free_port, _wait_for
-from tests.conftest import child_environment
+from tests.cli.test_serve import _free_port, _wait_for, serving
 from tests.integration.test_html_cache import append_epoch, make_project
 
 RUN = "20260101_100000_base"
@@ -35,12 +32,7 @@ def test_each_change_is_one_build_and_the_plugins_own_pages_are_none(tmp_path: P
     (project / "docs" / "guide.md").write_text("# Guide\n\nFirst words.\n")
     base = f"http://127.0.0.1:{_free_port()}"
     log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", base.removeprefix("http://")],
-            cwd=project, env=child_environment(), stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
+    with serving([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", base[7:]], project, log) as server:
         _wait_for(f"{base}/runs/{RUN}.html", "E030", server, log)
         first = _settled(log)
         append_epoch(project, RUN)
@@ -49,10 +41,4 @@ def test_each_change_is_one_build_and_the_plugins_own_pages_are_none(tmp_path: P
         (project / "docs" / "guide.md").write_text("# Guide\n\nSecond words.\n")
         _wait_for(f"{base}/guide.html", "Second words", server, log)
         assert _settled(log) == first + 2, log.read_text("utf-8")
-        server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=20) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
     assert "Traceback" not in log.read_text("utf-8")

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
 import pytest
 
 import rundocs
-from rundocs.render.environment import COMPILED_TEMPLATES
+from rundocs.render.environment import COMPILED_TEMPLATES, share_compiled_templates
 from rundocs.render.pages import SiteOptions, render_site
 from tests.helpers import write_run
 from tests.integration.test_html_cache import append_epoch, make_project
@@ -67,13 +68,20 @@ def test_code_compiled_under_another_setup_is_not_reused(tmp_path: Path) -> None
     def render(autoescape: bool, shout: object) -> str:
         environment = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), autoescape=autoescape)
         environment.filters["shout"] = shout
-        environment.bytecode_cache = COMPILED_TEMPLATES
+        share_compiled_templates(environment)
         return environment.get_template("page.html").render()
+
+    def suffix(text: str) -> Callable[[str], str]:
+        return lambda value: value + text
 
     assert render(False, str.upper) == "<b>|X"
     assert render(True, str.upper) == "&lt;b&gt;|X"
     assert render(True, lambda text: text + "!") == "&lt;b&gt;|x!"
     assert render(True, lambda text: text + "?") == "&lt;b&gt;|x?"
+    made = suffix("X")  # a hook's filter over a setting: same function, same code, another value
+    assert render(True, made) == "&lt;b&gt;|xX"
+    made.__closure__[0].cell_contents = "Y"  # type: ignore[index]
+    assert render(True, made) == "&lt;b&gt;|xY"
 
 
 def test_a_served_site_compiles_the_theme_once(tmp_path: Path, compiled: list[str]) -> None:

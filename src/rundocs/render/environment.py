@@ -29,8 +29,13 @@ def make_environment(project_templates: Path | None = None) -> jinja2.Environmen
         lstrip_blocks=True,
     )
     environment.filters.update(FILTERS)
-    environment.bytecode_cache = COMPILED_TEMPLATES
+    share_compiled_templates(environment)
     return environment
+
+
+def share_compiled_templates(environment: jinja2.Environment) -> None:
+    """Use this process's store of compiled templates (see ``CompiledTemplates``)."""
+    environment.bytecode_cache = COMPILED_TEMPLATES
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
@@ -46,15 +51,22 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self._code: dict[tuple[str, str], bytes] = {}
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self._code.get((_setup(bucket.environment), bucket.key))
+        setup = _setup(bucket.environment)
+        code = self._code.get((setup, bucket.key)) if setup is not None else None
         if code is not None:
             bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._code[(_setup(bucket.environment), bucket.key)] = bucket.bytecode_to_string()
+        setup = _setup(bucket.environment)
+        if setup is not None:
+            self._code[(setup, bucket.key)] = bucket.bytecode_to_string()
 
 
-def _setup(environment: jinja2.Environment) -> str:
+#: Packages whose filters and tests are plain functions that stay the same within a process.
+_STEADY = ("jinja2.", "markupsafe.", "mkdocs.", "material.", "rundocs.", "builtins.", "_operator.", "operator.")
+
+
+def _setup(environment: jinja2.Environment) -> str | None:
     """What Jinja's compiled code depends on besides the source: the syntax and whitespace
     settings, escaping, extensions, and each filter and test (by identity and code, since a filter of
     literals is applied when compiling, and a reloaded hook defines new functions)."""
@@ -70,9 +82,18 @@ def _setup(environment: jinja2.Environment) -> str:
     parts += sorted(
         f"{type(extension).__module__}.{type(extension).__qualname__}" for extension in environment.extensions.values()
     )
+    for table in (environment.filters, environment.tests):
+        if not all(_steady(function) for function in table.values()):
+            return None  # Jinja applies filters to literals when compiling: a hook's may change
     for kind, table in (("filter", environment.filters), ("test", environment.tests)):
         parts += sorted(f"{kind} {name} {_callable(function)}" for name, function in table.items())
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _steady(function: object) -> bool:
+    """A function defined once, at import, by a known package or Python itself (not a hook's)."""
+    module = f"{getattr(function, '__module__', None) or 'builtins'}."
+    return module.startswith(_STEADY)
 
 
 def _callable(function: object) -> str:
@@ -82,7 +103,8 @@ def _callable(function: object) -> str:
     if code is None:
         return f"{id(function)} {function!r}" if callable(function) else repr(function)
     digest = hashlib.blake2b(code.co_code + repr(code.co_consts).encode(), digest_size=8).hexdigest()
-    return f"{id(function)} {getattr(function, '__qualname__', '')} {digest}"
+    passes = getattr(function, "jinja_pass_arg", None)  # pass_context and the like change the call compiled
+    return f"{id(function)} {getattr(function, '__qualname__', '')} {digest} {passes}"
 
 
 #: The one store of this process, for rundocs' templates and (through the plugin) the theme's.

@@ -20,8 +20,12 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rundocs.atomic import replace_file
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
@@ -43,7 +47,7 @@ class ChangeWatch:
         self._own: dict[str, Stamp | None] = {}  # what the last generation left: a stamp, or None if removed
         self._idle = threading.Event()
         self._idle.set()
-        self._observer: object | None = None
+        self._observer: BaseObserver | None = None
 
     def start(self) -> bool:
         """Start watching; False (nothing started) where inotify cannot be used."""
@@ -83,7 +87,7 @@ class ChangeWatch:
 
     def stop(self) -> None:
         if self._observer is not None:
-            self._observer.stop()  # type: ignore[attr-defined]
+            self._observer.stop()
             self._observer = None
 
     @contextmanager

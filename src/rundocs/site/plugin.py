@@ -129,9 +129,9 @@ class RundocsPlugin(BasePlugin[RundocsPluginConfig]):
         return files
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
-        from rundocs.render.environment import COMPILED_TEMPLATES
+        from rundocs.render.environment import share_compiled_templates
 
-        env.bytecode_cache = COMPILED_TEMPLATES  # mkdocs serve: the theme compiled once, not at every build
+        share_compiled_templates(env)  # mkdocs serve: the theme compiled once, not at every build
         if self._html is not None:
             self._html.add_pages(files, config)
         return env
